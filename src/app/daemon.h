@@ -1,0 +1,45 @@
+// Wires config, the poll loop, the report store and the HTTP endpoints into one daemon.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "app/poll_loop.h"
+#include "common/clock.h"
+#include "exposition/collector.h"
+#include "exposition/http_server.h"
+#include "snapshot/report.h"
+
+namespace rte {
+
+struct DaemonOptions {
+  std::string config_file;
+  std::string listen_address;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+
+  // Loads the config (exits the caller on failure), binds the port and starts the threads.
+  Status Start();
+  // Re-reads the config file; on failure the running config stays in force.
+  Status Reload();
+  void Stop();
+
+ private:
+  HttpResponse LandingPage() const;
+
+  DaemonOptions options_;
+  SystemClock clock_;
+  ReportStore store_;
+  ExporterStatus status_;
+  ReportCollector collector_;
+  PollLoop poll_loop_;
+  HttpServer http_;
+  std::mutex reload_mu_;
+};
+
+}  // namespace rte

@@ -1,0 +1,300 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+namespace rte {
+
+std::string Endpoint::ToString() const {
+  if (kind == Kind::kUnix) return "unix://" + path;
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Result<Endpoint> ParseEndpoint(std::string_view address) {
+  Endpoint ep;
+  constexpr std::string_view kUnix = "unix://";
+  if (address.substr(0, kUnix.size()) == kUnix) {
+    ep.kind = Endpoint::Kind::kUnix;
+    ep.path = std::string(address.substr(kUnix.size()));
+    if (ep.path.empty() || ep.path[0] != '/') {
+      return Result<Endpoint>::Error("unix socket address needs an absolute path: unix:///path");
+    }
+    return ep;
+  }
+  std::string_view host, port;
+  if (!address.empty() && address[0] == '[') {
+    const auto close = address.find(']');
+    if (close == std::string_view::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':') {
+      return Result<Endpoint>::Error("expected [ipv6]:port");
+    }
+    host = address.substr(1, close - 1);
+    port = address.substr(close + 2);
+  } else {
+    const auto colon = address.rfind(':');
+    if (colon == std::string_view::npos) return Result<Endpoint>::Error("expected host:port");
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  int port_number = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
+  if (host.empty() || ec != std::errc() || end != port.data() + port.size() || port_number < 1 ||
+      port_number > 65535) {
+    return Result<Endpoint>::Error("expected host:port with a port from 1 to 65535");
+  }
+  ep.host = std::string(host);
+  ep.port = port_number;
+  return ep;
+}
+
+namespace {
+
+// Thrown inside the loader only; converted to a Result at the boundary.
+struct ConfigError {
+  YAML::Mark mark;
+  std::string key;
+  std::string message;
+};
+
+[[noreturn]] void Fail(const YAML::Node& node, const std::string& key, const std::string& message) {
+  throw ConfigError{node.Mark(), key, message};
+}
+
+std::string Scalar(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) Fail(node, key, "expected a single value");
+  return node.Scalar();
+}
+
+Duration DurationValue(const YAML::Node& node, const std::string& key) {
+  auto parsed = ParseDuration(Scalar(node, key));
+  if (!parsed.ok()) Fail(node, key, parsed.error());
+  if (parsed.value().count() <= 0) Fail(node, key, "must be greater than zero");
+  return parsed.value();
+}
+
+int IntValue(const YAML::Node& node, const std::string& key, int min, int max) {
+  const std::string text = Scalar(node, key);
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    Fail(node, key, "'" + text + "' is not a whole number");
+  }
+  if (value < min || value > max) {
+    Fail(node, key, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+// Visits every key of a mapping; keys the handler does not know are errors.
+void ForEachKey(const YAML::Node& map, const std::string& path,
+                const std::function<bool(const std::string&, const YAML::Node&,
+                                         const std::string&)>& handler) {
+  if (!map.IsMap()) Fail(map, path.empty() ? "(top level)" : path, "expected a mapping");
+  std::set<std::string> seen;
+  for (const auto& item : map) {
+    const std::string key = item.first.as<std::string>();
+    const std::string key_path = path.empty() ? key : path + "." + key;
+    if (!seen.insert(key).second) Fail(item.first, key_path, "duplicate key");
+    if (!handler(key, item.second, key_path)) Fail(item.first, key_path, "unknown key");
+  }
+}
+
+// Settings that may be given globally and overridden per target.
+struct Defaults {
+  std::optional<Duration> poll_interval, poll_timeout, connect_timeout, client_timeout,
+      config_interval, client_list_interval;
+  std::optional<int> slowlog_fetch;
+  YAML::Node poll_timeout_node;
+};
+
+bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& value,
+                     const std::string& key_path) {
+  if (key == "poll_interval") {
+    d.poll_interval = DurationValue(value, key_path);
+  } else if (key == "poll_timeout") {
+    d.poll_timeout = DurationValue(value, key_path);
+    d.poll_timeout_node = value;
+  } else if (key == "connect_timeout") {
+    d.connect_timeout = DurationValue(value, key_path);
+  } else if (key == "client_timeout") {
+    d.client_timeout = DurationValue(value, key_path);
+  } else if (key == "config_interval") {
+    d.config_interval = DurationValue(value, key_path);
+  } else if (key == "client_list_interval") {
+    d.client_list_interval = DurationValue(value, key_path);
+  } else if (key == "slowlog_fetch") {
+    d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+PoolConfig ParsePool(const YAML::Node& node, const std::string& path) {
+  PoolConfig pool;
+  bool has_size = false;
+  ForEachKey(node, path, [&](const std::string& key, const YAML::Node& value,
+                             const std::string& key_path) {
+    if (key == "name") {
+      pool.name = Scalar(value, key_path);
+    } else if (key == "client_name") {
+      pool.client_name = Scalar(value, key_path);
+    } else if (key == "size") {
+      pool.size = IntValue(value, key_path, 1, 10'000'000);
+      has_size = true;
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (pool.name.empty()) Fail(node, path + ".name", "is required");
+  if (pool.client_name.empty()) Fail(node, path + ".client_name", "is required");
+  if (!has_size) Fail(node, path + ".size", "is required");
+  return pool;
+}
+
+bool ValidTargetName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const Defaults& global) {
+  TargetConfig target;
+  Defaults local = global;
+  local.poll_timeout_node = YAML::Node();
+  bool has_address = false;
+  ForEachKey(node, path, [&](const std::string& key, const YAML::Node& value,
+                             const std::string& key_path) {
+    if (ApplyDefaultKey(local, key, value, key_path)) return true;
+    if (key == "name") {
+      target.name = Scalar(value, key_path);
+      if (!ValidTargetName(target.name)) {
+        Fail(value, key_path, "use 1-128 characters from [A-Za-z0-9_.:-]");
+      }
+    } else if (key == "address") {
+      auto ep = ParseEndpoint(Scalar(value, key_path));
+      if (!ep.ok()) Fail(value, key_path, ep.error());
+      target.endpoint = ep.value();
+      has_address = true;
+    } else if (key == "username") {
+      target.username = Scalar(value, key_path);
+    } else if (key == "password_file") {
+      target.password.file = Scalar(value, key_path);
+    } else if (key == "password_env") {
+      target.password.env_var = Scalar(value, key_path);
+    } else if (key == "pools") {
+      if (!value.IsSequence()) Fail(value, key_path, "expected a list of pools");
+      std::set<std::string> names;
+      for (size_t i = 0; i < value.size(); ++i) {
+        const std::string pool_path = key_path + "[" + std::to_string(i) + "]";
+        PoolConfig pool = ParsePool(value[i], pool_path);
+        if (!names.insert(pool.name).second) {
+          Fail(value[i], pool_path + ".name", "duplicate pool name '" + pool.name + "'");
+        }
+        target.pools.push_back(std::move(pool));
+      }
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (target.name.empty()) Fail(node, path + ".name", "is required");
+  if (!has_address) Fail(node, path + ".address", "is required");
+  if (!target.password.file.empty() && !target.password.env_var.empty()) {
+    Fail(node, path + ".password_file", "give password_file or password_env, not both");
+  }
+  if (!target.username.empty() && target.password.empty()) {
+    Fail(node, path + ".username", "an ACL username needs password_file or password_env");
+  }
+  if (local.poll_interval) target.poll_interval = *local.poll_interval;
+  if (local.connect_timeout) target.connect_timeout = *local.connect_timeout;
+  if (local.client_timeout) target.client_timeout = *local.client_timeout;
+  if (local.config_interval) target.config_interval = *local.config_interval;
+  if (local.client_list_interval) target.client_list_interval = *local.client_list_interval;
+  if (local.slowlog_fetch) target.slowlog_fetch = *local.slowlog_fetch;
+  if (local.poll_timeout) {
+    target.poll_timeout = *local.poll_timeout;
+    if (target.poll_timeout > target.poll_interval) {
+      const YAML::Node& where =
+          local.poll_timeout_node.IsDefined() ? local.poll_timeout_node : global.poll_timeout_node;
+      Fail(where.IsDefined() ? where : node,
+           local.poll_timeout_node.IsDefined() ? path + ".poll_timeout" : "poll_timeout",
+           "must not be longer than poll_interval (" + FormatDuration(target.poll_interval) +
+               ")");
+    }
+  } else {
+    target.poll_timeout = std::min<Duration>(3s, target.poll_interval);
+  }
+  target.connect_timeout = std::min(target.connect_timeout, target.poll_timeout);
+  return target;
+}
+
+Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
+  Config config;
+  config.source_file = file_name;
+  Defaults global;
+  YAML::Node targets;
+  ForEachKey(root, "", [&](const std::string& key, const YAML::Node& value,
+                           const std::string& key_path) {
+    if (ApplyDefaultKey(global, key, value, key_path)) return true;
+    if (key == "targets") {
+      targets = value;
+      return true;
+    }
+    return false;
+  });
+  if (!targets.IsDefined() || targets.IsNull()) Fail(root, "targets", "is required");
+  if (!targets.IsSequence()) Fail(targets, "targets", "expected a list of targets");
+  std::set<std::string> names;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const std::string path = "targets[" + std::to_string(i) + "]";
+    TargetConfig target = ParseTarget(targets[i], path, global);
+    if (!names.insert(target.name).second) {
+      Fail(targets[i]["name"], path + ".name", "duplicate target name '" + target.name + "'");
+    }
+    config.targets.push_back(std::move(target));
+  }
+  return config;
+}
+
+std::string Where(const std::string& file_name, const YAML::Mark& mark) {
+  if (mark.is_null()) return file_name;
+  return file_name + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& text, const std::string& file_name) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined() || root.IsNull()) {
+      return Result<Config>::Error(file_name + ":1:1: (top level): the file is empty");
+    }
+    return ParseRoot(root, file_name);
+  } catch (const ConfigError& e) {
+    return Result<Config>::Error(Where(file_name, e.mark) + ": " + e.key + ": " + e.message);
+  } catch (const YAML::Exception& e) {
+    return Result<Config>::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
+  }
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Result<Config>::Error(path + ": cannot read the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace rte

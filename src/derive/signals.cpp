@@ -1,0 +1,142 @@
+#include "derive/signals.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+
+namespace rte {
+namespace {
+
+std::optional<double> ConfigNumber(const RedisSnapshot& snap, const std::string& key) {
+  if (!snap.config) return std::nullopt;
+  auto it = snap.config->find(key);
+  if (it == snap.config->end()) return std::nullopt;
+  InfoFields tmp;
+  tmp.fields.emplace(key, it->second);
+  return tmp.Number(key);
+}
+
+}  // namespace
+
+const std::vector<std::string>& DangerousCommands() {
+  static const std::vector<std::string> kCommands = {
+      "keys",   "smembers", "hgetall", "hkeys",    "hvals",       "sort",
+      "sort_ro", "lrange",  "zrange",  "sunion",   "sinter",      "sdiff",
+      "flushall", "flushdb", "debug",  "sunionstore", "zunionstore", "eval"};
+  return kCommands;
+}
+
+RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target) {
+  RedisSignals s;
+  const InfoFields& info = snap.info;
+  s.connected_clients = info.Number("connected_clients");
+  s.blocked_clients = info.Number("blocked_clients");
+  // INFO clients carries maxclients from 7.0 on; older servers need CONFIG GET.
+  s.maxclients = info.Number("maxclients");
+  if (!s.maxclients) s.maxclients = ConfigNumber(snap, "maxclients");
+  s.rejected_connections_total = info.Number("rejected_connections");
+  s.connections_received_total = info.Number("total_connections_received");
+  s.memory_used_bytes = info.Number("used_memory");
+  s.maxmemory_bytes = info.Number("maxmemory");
+  if (!s.maxmemory_bytes) s.maxmemory_bytes = ConfigNumber(snap, "maxmemory");
+  s.system_memory_bytes = info.Number("total_system_memory");
+  s.maxmemory_policy = info.Text("maxmemory_policy");
+  if (!s.maxmemory_policy && snap.config) {
+    auto it = snap.config->find("maxmemory-policy");
+    if (it != snap.config->end()) s.maxmemory_policy = it->second;
+  }
+  if (snap.errorstats) {
+    auto it = snap.errorstats->find("OOM");
+    s.oom_errors_total = it == snap.errorstats->end() ? 0.0 : it->second;
+  }
+  s.evicted_keys_total = info.Number("evicted_keys");
+  if (auto us = ConfigNumber(snap, "slowlog-log-slower-than")) s.slowlog_threshold_seconds = *us / 1e6;
+  s.slowlog_max_len = ConfigNumber(snap, "slowlog-max-len");
+  s.tcp_backlog = ConfigNumber(snap, "tcp-backlog");
+  for (const auto& command : DangerousCommands()) {
+    auto it = snap.commandstats.find(command);
+    s.dangerous_command_calls[command] = it == snap.commandstats.end() ? 0.0 : it->second.calls;
+  }
+  if (snap.clients && !target.pools.empty()) {
+    s.pool_connections = CountPoolClients(*snap.clients, target.pools);
+  }
+  s.redis_version = info.Text("redis_version");
+  s.run_id = info.Text("run_id");
+  return s;
+}
+
+std::map<std::string, double> CountPoolClients(const std::vector<ClientEntry>& clients,
+                                               const std::vector<PoolConfig>& pools) {
+  std::map<std::string, double> counts;
+  for (const auto& pool : pools) counts[pool.name] = 0;
+  for (const auto& client : clients) {
+    for (const auto& pool : pools) {
+      if (fnmatch(pool.client_name.c_str(), client.name.c_str(), 0) == 0) {
+        counts[pool.name] += 1;
+        break;  // a client belongs to the first pool that claims it
+      }
+    }
+  }
+  return counts;
+}
+
+SlowlogAdvance SlowlogCursor::Advance(const std::string& run_id,
+                                      const std::vector<SlowlogEntry>& newest_first) {
+  SlowlogAdvance out;
+  std::optional<std::int64_t> newest;
+  for (const auto& e : newest_first) newest = std::max(newest.value_or(e.id), e.id);
+
+  if (!started_) {
+    started_ = true;
+    run_id_ = run_id;
+    last_id_ = newest;
+    return out;
+  }
+  std::optional<std::int64_t> after = last_id_;  // count ids greater than this
+  if (run_id != run_id_) {
+    // A restarted server numbers its slowlog from 0 again.
+    out.restarted = !run_id_.empty();
+    run_id_ = run_id;
+    after = -1;
+  } else if (after && newest && *newest < *after) {
+    // Ids never go backwards on one server; treat it like a restart we did not see.
+    out.restarted = true;
+    after = -1;
+  }
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+    if (!after || it->id > *after) out.fresh.push_back(*it);
+  }
+  std::sort(out.fresh.begin(), out.fresh.end(),
+            [](const SlowlogEntry& a, const SlowlogEntry& b) { return a.id < b.id; });
+  if (after && !out.fresh.empty() && out.fresh.front().id > *after + 1) {
+    out.lost = out.fresh.front().id - *after - 1;
+  }
+  if (!out.fresh.empty()) {
+    last_id_ = out.fresh.back().id;
+  } else if (after && *after == -1) {
+    last_id_ = std::nullopt;  // restarted with an empty log: the next entries are all new
+  }
+  return out;
+}
+
+void SlowlogTotals::Add(const SlowlogAdvance& advance) {
+  lost += static_cast<double>(advance.lost);
+  for (const auto& e : advance.fresh) {
+    std::string label = e.command;
+    if (!entries_by_command.contains(label) && entries_by_command.size() >= kMaxSlowlogCommandLabels) {
+      label = "other";
+    }
+    entries_by_command[label] += 1;
+    const double seconds = static_cast<double>(e.duration_us) / 1e6;
+    sum_seconds += seconds;
+    ++count;
+    for (size_t i = 0; i < kSlowlogBuckets.size(); ++i) {
+      if (seconds <= kSlowlogBuckets[i]) {
+        ++bucket_counts[i];
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace rte

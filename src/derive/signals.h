@@ -1,0 +1,76 @@
+// Pure derivation of the Redis-side signals (pool, memory, slowlog) from snapshots.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "snapshot/snapshot.h"
+
+namespace rte {
+
+// The values a poll contributes to /metrics, picked and unit-converted from one snapshot.
+struct RedisSignals {
+  std::optional<double> connected_clients, blocked_clients, maxclients;
+  std::optional<double> rejected_connections_total, connections_received_total;
+  std::optional<double> memory_used_bytes, maxmemory_bytes, system_memory_bytes;
+  std::optional<std::string> maxmemory_policy;
+  std::optional<double> oom_errors_total, evicted_keys_total;
+  std::optional<double> slowlog_threshold_seconds, slowlog_max_len, tcp_backlog;
+  std::map<std::string, double> dangerous_command_calls;  // command → calls
+  std::map<std::string, double> pool_connections;         // pool name → clients
+  std::optional<std::string> redis_version, run_id;
+};
+
+// Commands that walk a whole key or keyspace and so can block the event loop.
+const std::vector<std::string>& DangerousCommands();
+
+RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target);
+
+// Counts clients per configured pool by matching CLIENT SETNAME names against each glob.
+std::map<std::string, double> CountPoolClients(const std::vector<ClientEntry>& clients,
+                                               const std::vector<PoolConfig>& pools);
+
+// Follows SLOWLOG across polls so every entry is counted once: survives SLOWLOG RESET
+// (ids keep rising), a restart (run_id changes, ids restart at 0) and a log that wrapped
+// past slowlog-max-len between polls (the ids it skipped are counted as lost).
+struct SlowlogAdvance {
+  std::vector<SlowlogEntry> fresh;  // entries not seen before, oldest first
+  std::int64_t lost = 0;            // entries that came and went between two polls
+  bool restarted = false;           // run_id changed since the last poll
+};
+
+class SlowlogCursor {
+ public:
+  // `newest_first` is a SLOWLOG GET reply. The first call only records where the log stands:
+  // entries written before the exporter arrived are history, not news.
+  SlowlogAdvance Advance(const std::string& run_id, const std::vector<SlowlogEntry>& newest_first);
+
+ private:
+  bool started_ = false;
+  std::string run_id_;
+  std::optional<std::int64_t> last_id_;  // absent: the log was empty when last seen
+};
+
+// Cumulative slowlog figures per target, as exported.
+inline constexpr std::array<double, 12> kSlowlogBuckets = {
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+struct SlowlogTotals {
+  std::map<std::string, double> entries_by_command;
+  double lost = 0;
+  std::array<std::uint64_t, kSlowlogBuckets.size()> bucket_counts{};  // not cumulative
+  std::uint64_t count = 0;
+  double sum_seconds = 0;
+
+  void Add(const SlowlogAdvance& advance);
+};
+
+// Distinct command labels per target are capped; the rest count as "other".
+inline constexpr size_t kMaxSlowlogCommandLabels = 64;
+
+}  // namespace rte

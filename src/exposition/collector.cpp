@@ -1,0 +1,281 @@
+#include "exposition/collector.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <functional>
+#include <sstream>
+
+namespace rte {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Reports = std::vector<std::shared_ptr<const TargetReport>>;
+
+constexpr const char* kPrefix = "redis_timeout_";
+
+// Builds one family; `fill` adds samples. Families with no samples are left out.
+class FamilyBuilder {
+ public:
+  FamilyBuilder(std::vector<MetricFamily>& out, const std::string& name, MetricType type,
+                const std::string& help)
+      : out_(out) {
+    family_.name = kPrefix + name;
+    family_.type = type;
+    family_.help = help;
+  }
+  ~FamilyBuilder() {
+    if (!family_.metric.empty()) out_.push_back(std::move(family_));
+  }
+  void Add(double value, std::vector<ClientMetric::Label> labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (family_.type == MetricType::Counter) {
+      m.counter.value = value;
+    } else {
+      m.gauge.value = value;
+    }
+    family_.metric.push_back(std::move(m));
+  }
+  void AddHistogram(ClientMetric::Histogram h, std::vector<ClientMetric::Label> labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.histogram = std::move(h);
+    family_.metric.push_back(std::move(m));
+  }
+
+ private:
+  std::vector<MetricFamily>& out_;
+  MetricFamily family_;
+};
+
+ClientMetric::Label T(const TargetReport& r) { return {"target", r.config.name}; }
+
+// A per-target gauge/counter read from the signals of targets that are up.
+void SignalFamily(std::vector<MetricFamily>& out, const Reports& reports, const std::string& name,
+                  MetricType type, const std::string& help,
+                  const std::function<std::optional<double>(const RedisSignals&)>& pick) {
+  FamilyBuilder f(out, name, type, help);
+  for (const auto& r : reports) {
+    if (!r->signals) continue;
+    if (auto v = pick(*r->signals)) f.Add(*v, {T(*r)});
+  }
+}
+
+void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  {
+    FamilyBuilder f(out, "target_up", MetricType::Gauge,
+                    "1 when the last poll of the target succeeded (connected, authenticated, INFO "
+                    "answered), else 0. When 0, the Redis-derived series of the target are absent: "
+                    "look at poll_errors_total{stage} and the log.");
+    for (const auto& r : reports) f.Add(r->up ? 1 : 0, {T(*r)});
+  }
+  {
+    FamilyBuilder f(out, "last_poll_success_timestamp_seconds", MetricType::Gauge,
+                    "Unix time of the last successful poll. Scrapes never query Redis: /metrics "
+                    "serves the latest poll, so alert when time() minus this exceeds a few poll "
+                    "intervals.");
+    for (const auto& r : reports) {
+      if (r->last_success_wall) f.Add(*r->last_success_wall, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "poll_duration_seconds", MetricType::Gauge,
+                    "Wall time the last poll took (connect if needed, then one pipelined batch). "
+                    "Close to poll_timeout means the target is slow or hung.");
+    for (const auto& r : reports) {
+      if (r->poll_duration_seconds) f.Add(*r->poll_duration_seconds, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "poll_errors_total", MetricType::Counter,
+                    "Failed polls by stage (connect, auth, timeout, info) and failed optional "
+                    "commands (slowlog, config, client_list). A rising timeout count means the "
+                    "target accepts connections but does not answer.");
+    for (const auto& r : reports) {
+      for (const auto& [stage, count] : r->poll_errors) f.Add(count, {T(*r), {"stage", stage}});
+    }
+  }
+  {
+    FamilyBuilder f(out, "command_supported", MetricType::Gauge,
+                    "1 when the target answers CONFIG, SLOWLOG or CLIENT; 0 when it refuses it "
+                    "(renamed, ACL, managed Redis). The exporter falls back and keeps polling; "
+                    "series that depend on a refused command are absent.");
+    for (const auto& r : reports) {
+      for (const auto& [command, ok] : r->supported) {
+        f.Add(ok ? 1 : 0, {T(*r), {"command", OptionalCommandName(command)}});
+      }
+    }
+  }
+  {
+    FamilyBuilder f(out, "client_timeout_seconds", MetricType::Gauge,
+                    "The timeout the application's own Redis clients use (config client_timeout). "
+                    "Latency and slow commands are judged against it.");
+    for (const auto& r : reports) f.Add(ToSeconds(r->config.client_timeout), {T(*r)});
+  }
+}
+
+void PoolFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  SignalFamily(out, reports, "connected_clients", MetricType::Gauge,
+               "Client connections open now (INFO clients connected_clients). Near maxclients, "
+               "new connections are refused.",
+               [](const RedisSignals& s) { return s.connected_clients; });
+  SignalFamily(out, reports, "maxclients", MetricType::Gauge,
+               "Connection limit (INFO clients maxclients, or CONFIG GET maxclients before 7.0).",
+               [](const RedisSignals& s) { return s.maxclients; });
+  SignalFamily(out, reports, "blocked_clients", MetricType::Gauge,
+               "Clients waiting in a blocking command (INFO clients blocked_clients, e.g. "
+               "BLPOP). They hold pool connections without doing work.",
+               [](const RedisSignals& s) { return s.blocked_clients; });
+  SignalFamily(out, reports, "rejected_connections_total", MetricType::Counter,
+               "Connections Redis refused because maxclients was reached (INFO stats "
+               "rejected_connections). Any increase means clients got errors: raise maxclients "
+               "or shrink client pools.",
+               [](const RedisSignals& s) { return s.rejected_connections_total; });
+  SignalFamily(out, reports, "connections_received_total", MetricType::Counter,
+               "Connections accepted (INFO stats total_connections_received). A high rate means "
+               "clients reconnect instead of pooling: bursts fill the accept queue.",
+               [](const RedisSignals& s) { return s.connections_received_total; });
+  {
+    FamilyBuilder f(out, "pool_connections", MetricType::Gauge,
+                    "Connections whose CLIENT SETNAME matches the pool's client_name glob (CLIENT "
+                    "LIST, polled every client_list_interval). At pool_size the application waits "
+                    "for a free connection.");
+    for (const auto& r : reports) {
+      if (!r->signals) continue;
+      for (const auto& [pool, count] : r->signals->pool_connections) {
+        f.Add(count, {T(*r), {"pool", pool}});
+      }
+    }
+  }
+  {
+    FamilyBuilder f(out, "pool_size", MetricType::Gauge,
+                    "Declared size of the application's client pool (config pools[].size).");
+    for (const auto& r : reports) {
+      for (const auto& pool : r->config.pools) f.Add(pool.size, {T(*r), {"pool", pool.name}});
+    }
+  }
+}
+
+void MemoryFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  SignalFamily(out, reports, "memory_used_bytes", MetricType::Gauge,
+               "Memory allocated by Redis (INFO memory used_memory). Compare with maxmemory_bytes.",
+               [](const RedisSignals& s) { return s.memory_used_bytes; });
+  SignalFamily(out, reports, "maxmemory_bytes", MetricType::Gauge,
+               "Memory limit (INFO memory maxmemory); 0 means no limit (system memory applies).",
+               [](const RedisSignals& s) { return s.maxmemory_bytes; });
+  {
+    FamilyBuilder f(out, "maxmemory_policy_info", MetricType::Gauge,
+                    "Eviction policy (INFO memory maxmemory_policy), value 1. Under noeviction a "
+                    "full Redis rejects writes with OOM errors.");
+    for (const auto& r : reports) {
+      if (r->signals && r->signals->maxmemory_policy) {
+        f.Add(1, {T(*r), {"policy", *r->signals->maxmemory_policy}});
+      }
+    }
+  }
+  SignalFamily(out, reports, "system_memory_bytes", MetricType::Gauge,
+               "Memory of the host Redis runs on (INFO memory total_system_memory).",
+               [](const RedisSignals& s) { return s.system_memory_bytes; });
+  SignalFamily(out, reports, "oom_errors_total", MetricType::Counter,
+               "Commands rejected with OOM (INFO errorstats errorstat_OOM; Redis 6.2+). Any "
+               "increase means writes are failing: change maxmemory-policy or add memory.",
+               [](const RedisSignals& s) { return s.oom_errors_total; });
+  SignalFamily(out, reports, "evicted_keys_total", MetricType::Counter,
+               "Keys evicted to stay under maxmemory (INFO stats evicted_keys).",
+               [](const RedisSignals& s) { return s.evicted_keys_total; });
+}
+
+void SlowlogFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  {
+    FamilyBuilder f(out, "slowlog_entries_total", MetricType::Counter,
+                    "New SLOWLOG entries by command, each counted once across polls, SLOWLOG "
+                    "RESET and restarts. Each one blocked every client for its duration: replace "
+                    "KEYS with SCAN, HGETALL/SMEMBERS on big keys with HSCAN/SSCAN.");
+    for (const auto& r : reports) {
+      if (!r->slowlog) continue;
+      for (const auto& [command, count] : r->slowlog->entries_by_command) {
+        f.Add(count, {T(*r), {"command", command}});
+      }
+    }
+  }
+  {
+    FamilyBuilder f(out, "slowlog_entries_lost_total", MetricType::Counter,
+                    "SLOWLOG entries written and pushed out between two polls (ids skipped). "
+                    "Rising: raise slowlog-max-len or poll more often.");
+    for (const auto& r : reports) {
+      if (r->slowlog) f.Add(r->slowlog->lost, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "slowlog_duration_seconds", MetricType::Histogram,
+                    "Execution time of the new SLOWLOG entries (their microsecond duration). "
+                    "Entries near client_timeout make clients time out.");
+    for (const auto& r : reports) {
+      if (!r->slowlog) continue;
+      ClientMetric::Histogram h;
+      h.sample_count = r->slowlog->count;
+      h.sample_sum = r->slowlog->sum_seconds;
+      std::uint64_t cumulative = 0;
+      for (size_t i = 0; i < kSlowlogBuckets.size(); ++i) {
+        cumulative += r->slowlog->bucket_counts[i];
+        h.bucket.push_back({cumulative, kSlowlogBuckets[i]});
+      }
+      h.bucket.push_back({r->slowlog->count, std::numeric_limits<double>::infinity()});
+      f.AddHistogram(std::move(h), {T(*r)});
+    }
+  }
+  SignalFamily(out, reports, "slowlog_threshold_seconds", MetricType::Gauge,
+               "Commands slower than this are logged (CONFIG GET slowlog-log-slower-than). "
+               "Absent when CONFIG is refused.",
+               [](const RedisSignals& s) { return s.slowlog_threshold_seconds; });
+  {
+    FamilyBuilder f(out, "dangerous_command_calls_total", MetricType::Counter,
+                    "Calls of commands that walk a whole key or keyspace (INFO commandstats "
+                    "calls of KEYS, SMEMBERS, HGETALL, SORT, LRANGE, FLUSHALL, ...). A rising rate "
+                    "with slowlog entries points at the caller to fix.");
+    for (const auto& r : reports) {
+      if (!r->signals) continue;
+      for (const auto& [command, calls] : r->signals->dangerous_command_calls) {
+        f.Add(calls, {T(*r), {"command", command}});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> ReportCollector::Collect() const {
+  const Reports reports = store_.All();
+  std::vector<MetricFamily> out;
+  {
+    FamilyBuilder f(out, "exporter_build_info", MetricType::Gauge,
+                    "Version of redis-timeout-exporter, value 1.");
+    f.Add(1, {{"version", RTE_VERSION}});
+  }
+  {
+    FamilyBuilder f(out, "config_last_reload_successful", MetricType::Gauge,
+                    "1 when the last config load or reload succeeded. 0: the file on disk is "
+                    "broken and the previous config is still in force; see the log.");
+    f.Add(status_.config_last_reload_successful ? 1 : 0, {});
+  }
+  {
+    FamilyBuilder f(out, "config_last_reload_success_timestamp_seconds", MetricType::Gauge,
+                    "Unix time of the last successful config load or reload.");
+    f.Add(status_.config_last_reload_success_timestamp, {});
+  }
+  HealthFamilies(out, reports);
+  PoolFamilies(out, reports);
+  MemoryFamilies(out, reports);
+  SlowlogFamilies(out, reports);
+  return out;
+}
+
+std::string RenderMetrics(const prometheus::Collectable& collectable) {
+  std::ostringstream body;
+  prometheus::TextSerializer().Serialize(body, collectable.Collect());
+  return body.str();
+}
+
+}  // namespace rte

@@ -1,0 +1,43 @@
+// What one poll of one target saw: plain data, filled by the sources, read by derive.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "parse/redis_text.h"
+
+namespace rte {
+
+// The commands a managed Redis may refuse; each has a fallback.
+enum class OptionalCommand { kConfig, kSlowlog, kClient };
+inline constexpr OptionalCommand kOptionalCommands[] = {
+    OptionalCommand::kConfig, OptionalCommand::kSlowlog, OptionalCommand::kClient};
+inline const char* OptionalCommandName(OptionalCommand c) {
+  switch (c) {
+    case OptionalCommand::kConfig: return "config";
+    case OptionalCommand::kSlowlog: return "slowlog";
+    case OptionalCommand::kClient: return "client";
+  }
+  return "unknown";
+}
+
+struct RedisSnapshot {
+  Nanos taken_at_mono = 0;
+  double taken_at_wall = 0;
+
+  InfoFields info;  // server, clients, memory, stats, errorstats, commandstats
+  std::map<std::string, CommandStat> commandstats;
+  std::optional<std::map<std::string, double>> errorstats;  // absent before Redis 6.2
+  // SLOWLOG GET as returned (newest first); absent when refused or not fetched.
+  std::optional<std::vector<SlowlogEntry>> slowlog;
+  // CONFIG GET values, carried forward between the slower CONFIG polls; absent when refused.
+  std::optional<std::map<std::string, std::string>> config;
+  // CLIENT LIST, carried forward between the slower polls; absent when not wanted or refused.
+  std::optional<std::vector<ClientEntry>> clients;
+  std::map<OptionalCommand, bool> supported;
+};
+
+}  // namespace rte

@@ -1,0 +1,210 @@
+#include "sources/redis/resp_connection.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+namespace rte {
+
+const char* TransportErrorName(TransportError e) {
+  switch (e) {
+    case TransportError::kNone: return "none";
+    case TransportError::kTimeout: return "timeout";
+    case TransportError::kClosed: return "closed";
+    case TransportError::kConnectFailed: return "connect_failed";
+  }
+  return "unknown";
+}
+
+RespConnection::RespConnection(event_base* base, evdns_base* dns, const Clock& clock)
+    : base_(base), dns_(dns), clock_(clock) {
+  timer_ = evtimer_new(base_, &RespConnection::OnTimer, this);
+}
+
+RespConnection::~RespConnection() {
+  if (bev_ != nullptr) bufferevent_free(bev_);
+  event_free(timer_);
+  delete decoder_;
+}
+
+int RespConnection::fd() const { return bev_ == nullptr ? -1 : bufferevent_getfd(bev_); }
+
+void RespConnection::Connect(const Endpoint& endpoint, Duration timeout, ConnectCallback done) {
+  Close(TransportError::kClosed, "reconnecting");
+  state_ = State::kConnecting;
+  connect_done_ = std::move(done);
+  connect_deadline_ = clock_.MonotonicNanos() + timeout.count();
+  delete decoder_;
+  decoder_ = new RespDecoder();
+  bev_ = bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent_setcb(bev_, &RespConnection::OnRead, nullptr, &RespConnection::OnEvent, this);
+  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  ArmTimer();
+
+  int rc = 0;
+  if (endpoint.kind == Endpoint::Kind::kUnix) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (endpoint.path.size() >= sizeof(addr.sun_path)) {
+      Close(TransportError::kConnectFailed, "unix socket path too long");
+      return;
+    }
+    std::memcpy(addr.sun_path, endpoint.path.c_str(), endpoint.path.size() + 1);
+    rc = bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  } else {
+    sockaddr_in v4{};
+    sockaddr_in6 v6{};
+    if (inet_pton(AF_INET, endpoint.host.c_str(), &v4.sin_addr) == 1) {
+      v4.sin_family = AF_INET;
+      v4.sin_port = htons(static_cast<uint16_t>(endpoint.port));
+      rc = bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&v4), sizeof(v4));
+    } else if (inet_pton(AF_INET6, endpoint.host.c_str(), &v6.sin6_addr) == 1) {
+      v6.sin6_family = AF_INET6;
+      v6.sin6_port = htons(static_cast<uint16_t>(endpoint.port));
+      rc = bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&v6), sizeof(v6));
+    } else {
+      // Host names resolve asynchronously so one slow resolver never stalls the loop.
+      rc = bufferevent_socket_connect_hostname(bev_, dns_, AF_UNSPEC, endpoint.host.c_str(),
+                                               endpoint.port);
+    }
+  }
+  if (rc != 0 && state_ == State::kConnecting) {
+    Close(TransportError::kConnectFailed, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+  }
+}
+
+void RespConnection::Send(const std::vector<std::string>& argv, Duration timeout,
+                          ReplyCallback done) {
+  if (state_ != State::kConnected) {
+    CommandOutcome outcome;
+    outcome.error = TransportError::kClosed;
+    outcome.detail = "not connected";
+    done(std::move(outcome));
+    return;
+  }
+  const std::string wire = EncodeCommand(argv);
+  bufferevent_write(bev_, wire.data(), wire.size());
+  pending_.push_back(Pending{clock_.MonotonicNanos() + timeout.count(), std::move(done)});
+  ArmTimer();
+}
+
+void RespConnection::Close(TransportError error, const std::string& detail) {
+  const bool was_connecting = state_ == State::kConnecting;
+  ++generation_;
+  if (bev_ != nullptr) {
+    bufferevent_free(bev_);
+    bev_ = nullptr;
+  }
+  evtimer_del(timer_);
+  state_ = State::kIdle;
+  auto pending = std::move(pending_);
+  pending_.clear();
+  auto connect_done = std::move(connect_done_);
+  connect_done_ = nullptr;
+  // Callbacks may reconnect this object; they run after our state is reset.
+  if (was_connecting && connect_done) {
+    connect_done(error == TransportError::kClosed ? TransportError::kConnectFailed : error, detail);
+  }
+  for (auto& p : pending) {
+    CommandOutcome outcome;
+    outcome.error = error;
+    outcome.detail = detail;
+    p.done(std::move(outcome));
+  }
+}
+
+void RespConnection::ArmTimer() {
+  Nanos deadline = 0;
+  if (state_ == State::kConnecting) {
+    deadline = connect_deadline_;
+  } else if (!pending_.empty()) {
+    deadline = pending_.front().deadline;
+  } else {
+    evtimer_del(timer_);
+    return;
+  }
+  const Nanos wait = std::max<Nanos>(0, deadline - clock_.MonotonicNanos());
+  timeval tv{static_cast<time_t>(wait / 1'000'000'000),
+             static_cast<suseconds_t>((wait % 1'000'000'000) / 1000)};
+  evtimer_add(timer_, &tv);
+}
+
+void RespConnection::OnTimer(evutil_socket_t, short, void* self) {
+  auto* conn = static_cast<RespConnection*>(self);
+  const Nanos now = conn->clock_.MonotonicNanos();
+  const bool expired = (conn->state_ == State::kConnecting && now >= conn->connect_deadline_) ||
+                       (!conn->pending_.empty() && now >= conn->pending_.front().deadline);
+  if (expired) {
+    conn->Close(TransportError::kTimeout, "timed out");
+  } else {
+    conn->ArmTimer();
+  }
+}
+
+void RespConnection::OnEvent(bufferevent*, short events, void* self) {
+  auto* conn = static_cast<RespConnection*>(self);
+  if (events & BEV_EVENT_CONNECTED) {
+    conn->state_ = State::kConnected;
+    const int fd = bufferevent_getfd(conn->bev_);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on unix
+    auto done = std::move(conn->connect_done_);
+    conn->connect_done_ = nullptr;
+    conn->ArmTimer();
+    if (done) done(TransportError::kNone, "");
+    return;
+  }
+  if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+    std::string detail = "connection closed by peer";
+    if (events & BEV_EVENT_ERROR) {
+      const int dns_err = bufferevent_socket_get_dns_error(conn->bev_);
+      detail = dns_err != 0 ? std::string("dns: ") + evutil_gai_strerror(dns_err)
+                            : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+    }
+    conn->Close(conn->state_ == State::kConnecting ? TransportError::kConnectFailed
+                                                   : TransportError::kClosed,
+                detail);
+  }
+}
+
+void RespConnection::OnRead(bufferevent*, void* self) { static_cast<RespConnection*>(self)->HandleRead(); }
+
+void RespConnection::HandleRead() {
+  evbuffer* input = bufferevent_get_input(bev_);
+  const size_t length = evbuffer_get_length(input);
+  if (length == 0) return;
+  const unsigned char* data = evbuffer_pullup(input, -1);
+  decoder_->Feed(std::string_view(reinterpret_cast<const char*>(data), length));
+  evbuffer_drain(input, length);
+
+  const std::uint64_t generation = generation_;
+  while (generation == generation_) {
+    Reply reply;
+    auto next = decoder_->Next(reply);
+    if (!next.ok()) {
+      Close(TransportError::kClosed, next.error());
+      return;
+    }
+    if (!next.value()) break;
+    if (pending_.empty()) {
+      // Redis greets a connection it refuses (maxclients) with an error, then closes it.
+      Close(TransportError::kClosed, reply.is_error() ? reply.str : "unexpected reply from server");
+      return;
+    }
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    ArmTimer();
+    CommandOutcome outcome;
+    outcome.reply = std::move(reply);
+    p.done(std::move(outcome));
+  }
+}
+
+}  // namespace rte

@@ -1,0 +1,361 @@
+#include "sources/redis/target_poller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "sources/redis/secret.h"
+
+namespace rte {
+namespace {
+
+constexpr const char* kClientName = "redis-timeout-exporter";
+// A refused command is tried again after this long (ACLs and renames can change at runtime).
+constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
+const char* const kConfigKeys[] = {"maxclients", "maxmemory", "maxmemory-policy",
+                                   "slowlog-log-slower-than", "slowlog-max-len", "tcp-backlog"};
+const char* const kInfoSections[] = {"server", "clients", "memory", "stats", "errorstats",
+                                     "commandstats"};
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+TargetPoller::TargetPoller(event_base* base, evdns_base* dns, const Clock& clock,
+                           ReportStore& store, TargetConfig config)
+    : base_(base),
+      clock_(clock),
+      store_(store),
+      config_(std::move(config)),
+      conn_(base, dns, clock) {
+  tick_ = evtimer_new(base_, &TargetPoller::OnTick, this);
+  report_.config = config_;
+  for (const char* stage : kPollStages) report_.poll_errors[stage] = 0;
+}
+
+TargetPoller::~TargetPoller() { event_free(tick_); }
+
+void TargetPoller::Start(Duration first_delay) {
+  next_tick_ = clock_.MonotonicNanos() + first_delay.count();
+  Publish();
+  ScheduleNextTick();
+}
+
+void TargetPoller::ScheduleNextTick() {
+  const Nanos wait = std::max<Nanos>(0, next_tick_ - clock_.MonotonicNanos());
+  timeval tv{static_cast<time_t>(wait / 1'000'000'000),
+             static_cast<suseconds_t>((wait % 1'000'000'000) / 1000)};
+  evtimer_add(tick_, &tv);
+}
+
+void TargetPoller::OnTick(evutil_socket_t, short, void* self) {
+  auto* poller = static_cast<TargetPoller*>(self);
+  const Nanos now = poller->clock_.MonotonicNanos();
+  const Nanos interval = poller->config_.poll_interval.count();
+  // Keep the phase; if the loop fell behind, skip the missed ticks rather than bunch them.
+  poller->next_tick_ += interval;
+  if (poller->next_tick_ <= now) poller->next_tick_ = now + interval;
+  poller->ScheduleNextTick();
+  if (!poller->polling_) poller->BeginPoll();
+}
+
+void TargetPoller::BeginPoll() {
+  polling_ = true;
+  ++poll_id_;
+  poll_started_ = clock_.MonotonicNanos();
+  if (conn_.connected()) {
+    SendBatch();
+    return;
+  }
+  if (poll_started_ < next_connect_) {
+    // Backing off after a failure: report the target as down without another attempt.
+    FinishPoll(false);
+    return;
+  }
+  const std::uint64_t poll_id = poll_id_;
+  conn_.Connect(config_.endpoint, config_.connect_timeout,
+                [this, poll_id](TransportError error, const std::string& detail) {
+                  if (poll_id != poll_id_ || !polling_) return;
+                  if (error != TransportError::kNone) {
+                    FailPoll(error == TransportError::kTimeout ? "timeout" : "connect",
+                             "connect: " + detail, false);
+                    return;
+                  }
+                  needs_handshake_ = true;
+                  SendBatch();
+                });
+}
+
+bool TargetPoller::Wanted(OptionalCommand command) const {
+  auto it = retry_refused_at_.find(command);
+  return it == retry_refused_at_.end() || clock_.MonotonicNanos() >= it->second;
+}
+
+void TargetPoller::SendBatch() {
+  const Nanos now = clock_.MonotonicNanos();
+  batch_.clear();
+  if (needs_handshake_) {
+    if (!config_.password.empty()) {
+      auto secret = ReadSecret(config_.password);
+      if (!secret.ok()) {
+        FailPoll("auth", secret.error(), true);
+        return;
+      }
+      std::vector<std::string> argv = {"AUTH"};
+      if (!config_.username.empty()) argv.push_back(config_.username);
+      argv.push_back(std::move(secret.value()));
+      batch_.push_back({Step::kAuth, "auth", std::move(argv)});
+    }
+    if (Wanted(OptionalCommand::kClient)) {
+      batch_.push_back({Step::kSetName, "client_list", {"CLIENT", "SETNAME", kClientName}});
+    }
+  }
+  if (multi_section_info_) {
+    std::vector<std::string> argv = {"INFO"};
+    argv.insert(argv.end(), std::begin(kInfoSections), std::end(kInfoSections));
+    batch_.push_back({Step::kInfo, "info", std::move(argv)});
+  } else {
+    for (const char* section : kInfoSections) {
+      batch_.push_back({Step::kInfo, "info", {"INFO", section}});
+    }
+  }
+  if (Wanted(OptionalCommand::kSlowlog)) {
+    batch_.push_back(
+        {Step::kSlowlog, "slowlog", {"SLOWLOG", "GET", std::to_string(config_.slowlog_fetch)}});
+  }
+  if (Wanted(OptionalCommand::kConfig) && now >= next_config_) {
+    for (const char* key : kConfigKeys) {
+      batch_.push_back({Step::kConfigGet, "config", {"CONFIG", "GET", key}});
+    }
+  }
+  if (!config_.pools.empty() && Wanted(OptionalCommand::kClient) && now >= next_client_list_) {
+    batch_.push_back({Step::kClientList, "client_list", {"CLIENT", "LIST"}});
+  }
+
+  outcomes_.assign(batch_.size(), CommandOutcome{});
+  outstanding_ = batch_.size();
+  const Duration remaining(std::max<Nanos>(1'000'000, poll_started_ + config_.poll_timeout.count() - now));
+  const std::uint64_t poll_id = poll_id_;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    conn_.Send(batch_[i].argv, remaining, [this, poll_id, i](CommandOutcome outcome) {
+      OnReply(poll_id, i, std::move(outcome));
+    });
+    if (poll_id != poll_id_ || !polling_) return;  // the send failed and ended the poll
+  }
+}
+
+void TargetPoller::OnReply(std::uint64_t poll_id, size_t index, CommandOutcome outcome) {
+  if (poll_id != poll_id_ || !polling_) return;
+  if (!outcome.ok()) {
+    const BatchItem& item = batch_[index];
+    FailPoll(outcome.error == TransportError::kTimeout ? "timeout" : item.stage,
+             std::string(item.stage) + ": " + outcome.detail, true);
+    return;
+  }
+  outcomes_[index] = std::move(outcome);
+  if (--outstanding_ == 0) CompleteBatch();
+}
+
+void TargetPoller::Refused(OptionalCommand command, const Reply& error) {
+  retry_refused_at_[command] = clock_.MonotonicNanos() + kRefusalRetryNanos;
+  const bool was_supported = supported_.contains(command) ? supported_[command] : true;
+  supported_[command] = false;
+  // Values read before the refusal would go stale silently: drop them.
+  if (command == OptionalCommand::kConfig) config_values_.reset();
+  if (command == OptionalCommand::kClient) clients_.reset();
+  if (was_supported) {
+    const char* fallback = command == OptionalCommand::kConfig
+                               ? "maxclients and maxmemory from INFO; slowlog threshold and "
+                                 "tcp-backlog unknown"
+                           : command == OptionalCommand::kSlowlog
+                               ? "slowlog series absent"
+                               : "pool series absent";
+    spdlog::warn("event=command_refused target={} command={} error_kind={} fallback={}",
+                 config_.name, OptionalCommandName(command),
+                 ErrorKindName(ClassifyError(error.str)), Quote(fallback));
+  }
+}
+
+void TargetPoller::CompleteBatch() {
+  const Nanos now = clock_.MonotonicNanos();
+  RedisSnapshot snap;
+  snap.taken_at_mono = now;
+  snap.taken_at_wall = clock_.WallSeconds();
+  bool info_ok = false;
+  bool has_errorstats = false;
+  std::optional<std::vector<SlowlogEntry>> slowlog;
+  bool config_replied = false;
+  std::map<std::string, std::string> config_update;
+  bool config_complete = true;
+
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    const BatchItem& item = batch_[i];
+    const Reply& reply = outcomes_[i].reply;
+    const ErrorKind kind = reply.is_error() ? ClassifyError(reply.str) : ErrorKind::kOther;
+    if (reply.is_error() && (kind == ErrorKind::kNoAuth || kind == ErrorKind::kWrongPass)) {
+      FailPoll("auth",
+               kind == ErrorKind::kNoAuth
+                   ? "the server requires a password: set password_file or password_env"
+                   : "the server refused the username/password (WRONGPASS)",
+               true);
+      return;
+    }
+    switch (item.step) {
+      case Step::kAuth:
+        if (reply.is_error()) {
+          FailPoll("auth", std::string("AUTH failed: ") + ErrorKindName(kind), true);
+          return;
+        }
+        break;
+      case Step::kSetName:
+        if (!reply.is_error()) {
+          supported_[OptionalCommand::kClient] = true;
+        } else if (IsRefusal(kind)) {
+          Refused(OptionalCommand::kClient, reply);
+        }
+        break;
+      case Step::kInfo:
+        if (reply.is_error()) {
+          if (multi_section_info_ && kind == ErrorKind::kOther) {
+            // Before 7.0, INFO takes one section: ask for each section separately from now on.
+            multi_section_info_ = false;
+            spdlog::info("event=info_single_section target={} reason={}", config_.name,
+                         Quote("server does not accept several INFO sections in one call"));
+          }
+          FailPoll("info", "INFO: " + reply.str, false);
+          return;
+        }
+        // The section header tells "no errors yet" apart from a server without errorstats (<6.2).
+        has_errorstats |= reply.str.find("# Errorstats") != std::string::npos;
+        for (auto& [k, v] : ParseInfo(reply.str).fields) snap.info.fields.insert_or_assign(k, v);
+        info_ok = true;
+        break;
+      case Step::kSlowlog:
+        if (reply.is_error()) {
+          if (IsRefusal(kind)) {
+            Refused(OptionalCommand::kSlowlog, reply);
+          } else {
+            ++report_.poll_errors["slowlog"];
+          }
+        } else {
+          supported_[OptionalCommand::kSlowlog] = true;
+          slowlog = ParseSlowlog(reply);
+        }
+        break;
+      case Step::kConfigGet:
+        config_replied = true;
+        if (reply.is_error()) {
+          config_complete = false;
+          if (IsRefusal(kind)) {
+            Refused(OptionalCommand::kConfig, reply);
+          } else {
+            ++report_.poll_errors["config"];
+          }
+        } else {
+          for (auto& [k, v] : ParseConfigGet(reply)) config_update[k] = v;
+        }
+        break;
+      case Step::kClientList:
+        if (reply.is_error()) {
+          if (IsRefusal(kind)) {
+            Refused(OptionalCommand::kClient, reply);
+          } else {
+            ++report_.poll_errors["client_list"];
+          }
+        } else {
+          supported_[OptionalCommand::kClient] = true;
+          clients_ = ParseClientList(reply.str);
+          next_client_list_ = now + config_.client_list_interval.count();
+        }
+        break;
+    }
+  }
+  if (!info_ok) {
+    FailPoll("info", "INFO returned nothing", false);
+    return;
+  }
+  needs_handshake_ = false;
+  if (config_replied) {
+    if (config_complete) {
+      supported_[OptionalCommand::kConfig] = true;
+      config_values_ = std::move(config_update);
+    }
+    next_config_ = now + config_.config_interval.count();
+  }
+  snap.commandstats = ParseCommandStats(snap.info);
+  if (has_errorstats) snap.errorstats = ParseErrorStats(snap.info);
+  snap.slowlog = slowlog;
+  snap.config = config_values_;
+  if (!config_.pools.empty()) snap.clients = clients_;
+  snap.supported = supported_;
+
+  if (slowlog) {
+    const SlowlogAdvance advance = cursor_.Advance(snap.info.Text("run_id").value_or(""), *slowlog);
+    if (!slowlog_totals_) slowlog_totals_.emplace();
+    slowlog_totals_->Add(advance);
+    if (advance.lost > 0) {
+      spdlog::info("event=slowlog_entries_lost target={} lost={} hint={}", config_.name,
+                   advance.lost, Quote("raise slowlog-max-len or slowlog_fetch"));
+    }
+  }
+  report_.signals = DeriveSignals(snap, config_);
+  FinishPoll(true);
+}
+
+void TargetPoller::FailPoll(const std::string& stage, const std::string& detail,
+                            bool close_connection) {
+  ++report_.poll_errors[stage];
+  const Nanos now = clock_.MonotonicNanos();
+  const auto decision = log_limiter_.Occurred("poll_failed:" + stage, now);
+  if (decision.log) {
+    spdlog::warn("event=poll_failed target={} address={} stage={} error={} repeats_suppressed={}",
+                 config_.name, config_.endpoint.ToString(), stage, Quote(detail),
+                 decision.suppressed);
+  }
+  if (close_connection || !conn_.connected()) {
+    const Duration interval = config_.poll_interval;
+    const Duration cap = std::min<Duration>(std::chrono::seconds(30), 10 * interval);
+    backoff_ = backoff_.count() == 0 ? interval : std::min(cap, backoff_ * 2);
+    next_connect_ = now + backoff_.count();
+    needs_handshake_ = true;
+  }
+  // Mark the poll over before closing: Close() runs the pending callbacks of this poll.
+  FinishPoll(false);
+  if (close_connection) conn_.Close(TransportError::kClosed, "poll failed");
+}
+
+void TargetPoller::FinishPoll(bool success) {
+  polling_ = false;
+  const Nanos now = clock_.MonotonicNanos();
+  report_.poll_duration_seconds = static_cast<double>(now - poll_started_) / 1e9;
+  report_.up = success;
+  if (success) {
+    report_.last_success_wall = clock_.WallSeconds();
+    backoff_ = Duration(0);
+    next_connect_ = 0;
+    bool was_failing = false;
+    for (const char* stage : kPollStages) {
+      was_failing |= log_limiter_.Cleared(std::string("poll_failed:") + stage);
+    }
+    if (was_failing) {
+      spdlog::info("event=target_recovered target={} address={}", config_.name,
+                   config_.endpoint.ToString());
+    }
+  } else {
+    report_.signals.reset();
+  }
+  report_.supported = supported_;
+  report_.slowlog = slowlog_totals_;
+  Publish();
+}
+
+void TargetPoller::Publish() { store_.Publish(std::make_shared<const TargetReport>(report_)); }
+
+}  // namespace rte

@@ -1,0 +1,91 @@
+// Polls one Redis target on its own schedule over one persistent connection and publishes a
+// TargetReport after every poll. Runs entirely on the poll loop's thread.
+#pragma once
+
+#include <event2/event.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/log_limiter.h"
+#include "config/config.h"
+#include "derive/signals.h"
+#include "snapshot/report.h"
+#include "sources/redis/resp_connection.h"
+
+namespace rte {
+
+class TargetPoller {
+ public:
+  TargetPoller(event_base* base, evdns_base* dns, const Clock& clock, ReportStore& store,
+               TargetConfig config);
+  ~TargetPoller();
+  TargetPoller(const TargetPoller&) = delete;
+  TargetPoller& operator=(const TargetPoller&) = delete;
+
+  // Schedules the first poll after `first_delay`, then one every poll_interval.
+  void Start(Duration first_delay);
+  const TargetConfig& config() const { return config_; }
+
+ private:
+  // One command of a poll's pipelined batch, and what to do with its reply.
+  enum class Step { kAuth, kSetName, kInfo, kSlowlog, kConfigGet, kClientList };
+  struct BatchItem {
+    Step step;
+    const char* stage;
+    std::vector<std::string> argv;
+  };
+
+  static void OnTick(evutil_socket_t, short, void* self);
+  void ScheduleNextTick();
+  void BeginPoll();
+  void SendBatch();
+  void OnReply(std::uint64_t poll_id, size_t index, CommandOutcome outcome);
+  void CompleteBatch();
+  bool Wanted(OptionalCommand command) const;
+  void Refused(OptionalCommand command, const Reply& error);
+  void FailPoll(const std::string& stage, const std::string& detail, bool close_connection);
+  void FinishPoll(bool success);
+  void Publish();
+
+  event_base* base_;
+  const Clock& clock_;
+  ReportStore& store_;
+  TargetConfig config_;
+  RespConnection conn_;
+  event* tick_ = nullptr;
+  Nanos next_tick_ = 0;
+
+  // Poll in flight.
+  bool polling_ = false;
+  std::uint64_t poll_id_ = 0;
+  Nanos poll_started_ = 0;
+  bool needs_handshake_ = true;
+  std::vector<BatchItem> batch_;
+  std::vector<CommandOutcome> outcomes_;
+  size_t outstanding_ = 0;
+
+  // Connection health.
+  Nanos next_connect_ = 0;
+  Duration backoff_{0};
+  bool multi_section_info_ = true;
+
+  // Slower cadences and managed-Redis fallbacks.
+  Nanos next_config_ = 0;
+  Nanos next_client_list_ = 0;
+  std::map<OptionalCommand, bool> supported_;
+  std::map<OptionalCommand, Nanos> retry_refused_at_;
+  std::optional<std::map<std::string, std::string>> config_values_;
+  std::optional<std::vector<ClientEntry>> clients_;
+
+  // Slowlog across polls.
+  SlowlogCursor cursor_;
+  std::optional<SlowlogTotals> slowlog_totals_;
+
+  TargetReport report_;
+  LogLimiter log_limiter_;
+};
+
+}  // namespace rte

@@ -1,0 +1,102 @@
+// Config loader: defaults, overrides, and errors that name file, line, column and key.
+#include <catch2/catch.hpp>
+
+#include "config/config.h"
+
+using namespace rte;
+
+TEST_CASE("a full config parses with global defaults and per-target overrides", "[config]") {
+  const std::string text = R"(poll_interval: 2s
+client_timeout: 250ms
+targets:
+  - name: cache-1
+    address: 127.0.0.1:6379
+  - name: cache-2
+    address: unix:///run/redis/redis.sock
+    username: app
+    password_env: REDIS_PASSWORD
+    poll_interval: 500ms
+    client_list_interval: 10s
+    pools:
+      - {name: api, client_name: "api-*", size: 50}
+)";
+  auto config = ParseConfig(text, "c.yaml");
+  REQUIRE(config.ok());
+  const auto& t = config.value().targets;
+  REQUIRE(t.size() == 2);
+  CHECK(t[0].name == "cache-1");
+  CHECK(t[0].endpoint.host == "127.0.0.1");
+  CHECK(t[0].endpoint.port == 6379);
+  CHECK(t[0].poll_interval == 2s);
+  CHECK(t[0].poll_timeout == 2s);  // min(3s, poll_interval)
+  CHECK(t[0].client_timeout == 250ms);
+  CHECK(t[1].endpoint.kind == Endpoint::Kind::kUnix);
+  CHECK(t[1].endpoint.path == "/run/redis/redis.sock");
+  CHECK(t[1].poll_interval == 500ms);
+  CHECK(t[1].poll_timeout == 500ms);
+  CHECK(t[1].connect_timeout == 500ms);
+  CHECK(t[1].client_list_interval == 10s);
+  CHECK(t[1].password.env_var == "REDIS_PASSWORD");
+  REQUIRE(t[1].pools.size() == 1);
+  CHECK(t[1].pools[0].client_name == "api-*");
+  CHECK(t[1].pools[0].size == 50);
+}
+
+TEST_CASE("config errors name file, line, column and key", "[config]") {
+  struct Case {
+    const char* what;
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"unknown key", "targets:\n  - name: a\n    adress: 1.2.3.4:6379\n",
+       "c.yaml:3:5: targets[0].adress: unknown key"},
+      {"bad duration", "poll_interval: 5x\ntargets: []\n",
+       "c.yaml:1:16: poll_interval: '5x' has no unit"},
+      {"missing address", "targets:\n  - name: a\n", "c.yaml:2:5: targets[0].address: is required"},
+      {"duplicate name",
+       "targets:\n  - {name: a, address: 'h:1'}\n  - {name: a, address: 'h:2'}\n",
+       "c.yaml:3:12: targets[1].name: duplicate target name 'a'"},
+      {"bad port", "targets:\n  - {name: a, address: 'h:99999'}\n",
+       "targets[0].address: expected host:port with a port from 1 to 65535"},
+      {"poll_timeout too long",
+       "targets:\n  - {name: a, address: 'h:1', poll_interval: 1s, poll_timeout: 2s}\n",
+       "targets[0].poll_timeout: must not be longer than poll_interval (1s)"},
+      {"both password sources",
+       "targets:\n  - {name: a, address: 'h:1', password_file: /x, password_env: Y}\n",
+       "give password_file or password_env, not both"},
+      {"pool without size", "targets:\n  - name: a\n    address: h:1\n    pools: [{name: p, client_name: x}]\n",
+       "targets[0].pools[0].size: is required"},
+      {"bad target name", "targets:\n  - {name: 'a b', address: 'h:1'}\n",
+       "targets[0].name: use 1-128 characters"},
+      {"yaml syntax", "targets: [\n", "c.yaml:2:1: (yaml):"},
+      {"empty file", "", "c.yaml:1:1: (top level): the file is empty"},
+      {"no targets", "poll_interval: 1s\n", "targets: is required"},
+      {"zero duration", "poll_interval: 0s\ntargets: []\n", "poll_interval: must be greater than zero"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      auto config = ParseConfig(c.text, "c.yaml");
+      REQUIRE_FALSE(config.ok());
+      CHECK_THAT(config.error(), Catch::Contains(c.expected));
+    }
+  }
+}
+
+TEST_CASE("endpoints parse host:port, [ipv6]:port and unix paths", "[config]") {
+  CHECK(ParseEndpoint("redis.internal:6380").value().host == "redis.internal");
+  CHECK(ParseEndpoint("[::1]:6379").value().host == "::1");
+  CHECK(ParseEndpoint("[::1]:6379").value().ToString() == "[::1]:6379");
+  CHECK_FALSE(ParseEndpoint("unix://relative").ok());
+  CHECK_FALSE(ParseEndpoint("nohost").ok());
+  CHECK_FALSE(ParseEndpoint(":6379").ok());
+}
+
+TEST_CASE("durations", "[config]") {
+  CHECK(ParseDuration("250us").value() == 250us);
+  CHECK(ParseDuration("1.5s").value() == 1500ms);
+  CHECK(ParseDuration("1m").value() == 60s);
+  CHECK_FALSE(ParseDuration("5").ok());
+  CHECK_FALSE(ParseDuration("ms").ok());
+  CHECK(FormatDuration(1500ms) == "1500ms");
+}
