@@ -76,7 +76,10 @@ void TargetPoller::BeginPoll() {
   }
   if (poll_started_ < next_connect_) {
     // Backing off after a failure: report the target as down without another attempt.
-    FinishPoll(false);
+    polling_ = false;
+    report_.up = false;
+    report_.signals.reset();
+    Publish();
     return;
   }
   const std::uint64_t poll_id = poll_id_;

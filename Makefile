@@ -1,0 +1,35 @@
+# The two commands: `make run` and `make test` (as root on Debian 12; they install what is missing).
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run test test-asan bench clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh build
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run:
+	scripts/install-deps.sh run
+	$(MAKE) build
+	scripts/run-local.sh
+
+test:
+	scripts/install-deps.sh test
+	$(MAKE) build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j2
+	$(MAKE) test-asan
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan:
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DRTE_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j2
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, the daemon and the tests need, when missing.
+# Usage: scripts/install-deps.sh [build|run|test]   (as root, or with sudo available)
+set -euo pipefail
+
+build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
+            libspdlog-dev libevent-dev catch2)
+run_pkgs=(redis-server redis-tools curl)
+test_pkgs=(redis-server redis-tools curl python3)
+
+case "${1:-build}" in
+  build) wanted=("${build_pkgs[@]}") ;;
+  run) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+  test) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install as root: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing missing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,41 @@
+// Reads the host-wide accept-queue counters and sysctls (cause 5) from a procfs root, so a
+// container can point --path.procfs at the host's /proc.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace rte {
+
+// One reading. An empty optional means the file or field is absent (non-Linux, a sandboxed
+// kernel, an older layout without the field); the series is then left out, not zeroed.
+struct KernelCounters {
+  std::optional<std::uint64_t> listen_overflows;     // /proc/net/netstat TcpExt ListenOverflows
+  std::optional<std::uint64_t> listen_drops;         // /proc/net/netstat TcpExt ListenDrops
+  std::optional<std::uint64_t> somaxconn;            // /proc/sys/net/core/somaxconn
+  std::optional<std::uint64_t> tcp_max_syn_backlog;  // /proc/sys/net/ipv4/tcp_max_syn_backlog
+  std::optional<std::uint64_t> tcp_syncookies;       // /proc/sys/net/ipv4/tcp_syncookies
+};
+
+// Thread-safe. Each missing or unreadable item is logged once per reader (warn), not per poll.
+class KernelCountersReader {
+ public:
+  explicit KernelCountersReader(std::string procfs_root = "/proc");
+
+  KernelCounters Read();
+  const std::string& procfs_root() const { return root_; }
+
+ private:
+  std::optional<std::uint64_t> ReadSysctl(const std::string& relative_path);
+  // True the first time `key` is seen: the caller logs only then.
+  bool FirstWarning(const std::string& key);
+
+  std::string root_;
+  std::mutex mu_;
+  std::set<std::string> warned_;  // guarded by mu_
+};
+
+}  // namespace rte

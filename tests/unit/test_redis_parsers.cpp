@@ -1,0 +1,136 @@
+// INFO, SLOWLOG GET, CLIENT LIST, CONFIG GET and error-reply parsers on replies recorded from
+// redis-server 7.0.15 (tests/fixtures/redis/README.md says how they were recorded).
+#include <catch2/catch.hpp>
+
+#include "fixtures.h"
+#include "parse/redis_text.h"
+
+using namespace rte;
+using rte::testing::ReadFixture;
+
+TEST_CASE("INFO fields by section", "[parse][info]") {
+  struct Case {
+    const char* fixture;
+    const char* field;
+    double value;
+  };
+  const Case cases[] = {
+      {"redis/info_clients.txt", "connected_clients", 5},
+      {"redis/info_clients.txt", "maxclients", 10000},
+      {"redis/info_clients.txt", "blocked_clients", 1},  // one BLPOP waiting when recorded
+      {"redis/info_memory.txt", "maxmemory", 1048576},
+      {"redis/info_stats.txt", "rejected_connections", 0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.fixture << " " << c.field);
+    const InfoFields info = ParseInfo(ReadFixture(c.fixture));
+    REQUIRE(info.Number(c.field).has_value());
+    CHECK(*info.Number(c.field) == c.value);
+  }
+  const InfoFields memory = ParseInfo(ReadFixture("redis/info_memory.txt"));
+  CHECK(memory.Text("maxmemory_policy") == "noeviction");
+  CHECK(memory.Number("used_memory").value() > 0);
+  CHECK_FALSE(memory.Number("maxmemory_policy").has_value());  // text, not a number
+  CHECK_FALSE(memory.Text("# Memory").has_value());
+  const InfoFields server = ParseInfo(ReadFixture("redis/info_server.txt"));
+  CHECK(server.Text("redis_version") == "7.0.15");
+  CHECK(server.Text("run_id").value().size() == 40);
+}
+
+TEST_CASE("INFO commandstats and errorstats", "[parse][info]") {
+  const auto stats = ParseCommandStats(ParseInfo(ReadFixture("redis/info_commandstats.txt")));
+  REQUIRE(stats.contains("keys"));
+  CHECK(stats.at("keys").calls == 4);
+  CHECK(stats.at("keys").usec == 58);
+  CHECK(stats.at("debug").usec == 36877);
+  CHECK(stats.at("lpush").failed_calls == 1);
+  CHECK(stats.contains("client|setname"));  // 7.0 reports subcommands separately
+  const auto errors = ParseErrorStats(ParseInfo(ReadFixture("redis/info_errorstats.txt")));
+  CHECK(errors.at("OOM") == 3);
+  CHECK(errors.at("WRONGTYPE") == 1);
+  CHECK(ParseErrorStats(ParseInfo(ReadFixture("redis/info_clients.txt"))).empty());
+}
+
+TEST_CASE("SLOWLOG GET decodes from the raw RESP reply", "[parse][slowlog]") {
+  auto replies = DecodeAll(ReadFixture("redis/slowlog_get.resp"));
+  REQUIRE(replies.ok());
+  REQUIRE(replies.value().size() == 1);
+  const auto entries = ParseSlowlog(replies.value()[0]);
+  REQUIRE(entries.size() == 10);
+  CHECK(entries.front().id == 9);  // newest first
+  CHECK(entries.front().command == "set");
+  CHECK(entries.back().id == 0);
+  CHECK(entries.back().command == "debug");
+  CHECK(entries.back().duration_us == 21253);
+  CHECK(entries.back().unix_time == 1795687097);
+
+  auto empty = DecodeAll(ReadFixture("redis/slowlog_get_empty.resp"));
+  REQUIRE(empty.ok());
+  CHECK(ParseSlowlog(empty.value()[0]).empty());
+  // Not an array (an error reply): nothing, no crash.
+  CHECK(ParseSlowlog(Reply::Error("NOPERM")).empty());
+}
+
+TEST_CASE("RESP decoder handles replies split across reads", "[parse]") {
+  const std::string wire = ReadFixture("redis/slowlog_get.resp");
+  RespDecoder decoder;
+  Reply reply;
+  for (size_t i = 0; i + 1 < wire.size(); ++i) {
+    decoder.Feed(wire.substr(i, 1));
+    auto next = decoder.Next(reply);
+    REQUIRE(next.ok());
+    REQUIRE_FALSE(next.value());
+  }
+  decoder.Feed(wire.substr(wire.size() - 1));
+  auto next = decoder.Next(reply);
+  REQUIRE(next.ok());
+  CHECK(next.value());
+  CHECK(ParseSlowlog(reply).size() == 10);
+
+  RespDecoder broken;
+  broken.Feed("?garbage\r\n");
+  CHECK_FALSE(broken.Next(reply).ok());
+  CHECK(EncodeCommand({"CONFIG", "GET", "maxclients"}) ==
+        "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$10\r\nmaxclients\r\n");
+}
+
+TEST_CASE("CLIENT LIST", "[parse][clients]") {
+  const auto clients = ParseClientList(ReadFixture("redis/client_list.txt"));
+  REQUIRE(clients.size() >= 4);
+  CHECK(clients[0].name == "redis-timeout-exporter");
+  CHECK(clients[1].name == "api-1");
+  CHECK(clients[1].cmd == "keys");
+  CHECK(clients[3].flags == "x");
+}
+
+TEST_CASE("CONFIG GET", "[parse][config]") {
+  auto replies = DecodeAll(ReadFixture("redis/config_get_maxclients.resp"));
+  REQUIRE(replies.ok());
+  const auto values = ParseConfigGet(replies.value()[0]);
+  REQUIRE(values.contains("maxclients"));
+  CHECK(values.at("maxclients") == "10000");
+}
+
+TEST_CASE("error replies are classified", "[parse][errors]") {
+  const std::string text = ReadFixture("redis/error_replies.txt");
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  }
+  REQUIRE(lines.size() == 5);
+  const ErrorKind expected[] = {ErrorKind::kUnknownCommand, ErrorKind::kNoPermission,
+                                ErrorKind::kWrongPass, ErrorKind::kOutOfMemory,
+                                ErrorKind::kNoAuth};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    CHECK(ClassifyError(lines[i]) == expected[i]);
+  }
+  CHECK(IsRefusal(ClassifyError(lines[0])));
+  CHECK(IsRefusal(ClassifyError(lines[1])));
+  CHECK_FALSE(IsRefusal(ClassifyError(lines[3])));
+  CHECK(ClassifyError("ERR max number of clients reached") == ErrorKind::kMaxClients);
+  CHECK(ClassifyError("LOADING Redis is loading the dataset in memory") == ErrorKind::kLoading);
+  CHECK(ClassifyError("BUSY Redis is busy running a script.") == ErrorKind::kBusy);
+  CHECK(ClassifyError("ERR syntax error") == ErrorKind::kOther);
+}
