@@ -5,7 +5,8 @@
 namespace rte {
 
 Daemon::Daemon(DaemonOptions options)
-    : options_(std::move(options)), collector_(store_, status_), poll_loop_(clock_, store_) {}
+    : options_(std::move(options)), collector_(store_, status_),
+      poll_loop_(clock_, store_, options_.procfs_root) {}
 
 Daemon::~Daemon() { Stop(); }
 

@@ -18,6 +18,7 @@ constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
   --config.file=PATH          YAML config (default /etc/redis-timeout-exporter/config.yaml)
   --web.listen-address=ADDR   where /metrics is served (default :9478)
   --log.level=LEVEL           debug, info, warn or error (default info)
+  --path.procfs=PATH          procfs mount to read kernel counters from (default /proc)
   --config.check              validate the config file and exit (0 valid, 1 invalid)
   --version                   print the version and exit
 )";
@@ -27,6 +28,7 @@ struct Flags {
       {"config.file", "/etc/redis-timeout-exporter/config.yaml"},
       {"web.listen-address", ":9478"},
       {"log.level", "info"},
+      {"path.procfs", "/proc"},
   };
   bool check = false;
   bool version = false;
@@ -123,7 +125,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  rte::Daemon daemon({config_file, flags.values["web.listen-address"]});
+  rte::Daemon daemon(
+      {config_file, flags.values["web.listen-address"], flags.values["path.procfs"]});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     std::cerr << "config error: " << s.message() << "\n";

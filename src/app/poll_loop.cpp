@@ -8,7 +8,8 @@
 
 namespace rte {
 
-PollLoop::PollLoop(const Clock& clock, ReportStore& store) : clock_(clock), store_(store) {
+PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_root)
+    : clock_(clock), store_(store), kernel_counters_(std::move(procfs_root)) {
   evthread_use_pthreads();
   base_ = event_base_new();
   dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS);
@@ -18,12 +19,14 @@ PollLoop::PollLoop(const Clock& clock, ReportStore& store) : clock_(clock), stor
   }
   wake_ = event_new(base_, -1, EV_PERSIST, &PollLoop::OnWake, this);
   event_add(wake_, nullptr);
+  kernel_tick_ = event_new(base_, -1, EV_PERSIST, &PollLoop::OnKernelTick, this);
 }
 
 PollLoop::~PollLoop() {
   Stop();
   pollers_.clear();
   event_free(wake_);
+  event_free(kernel_tick_);
   evdns_base_free(dns_, 0);
   event_base_free(base_);
 }
@@ -80,8 +83,65 @@ void PollLoop::ApplyPending() {
   }
   const size_t removed = pollers_.size();
   pollers_ = std::move(next);
+  const Nanos ns = config->kernel_interval.count();
+  timeval tv{static_cast<time_t>(ns / 1'000'000'000),
+             static_cast<suseconds_t>((ns % 1'000'000'000) / 1000)};
+  event_add(kernel_tick_, &tv);
+  ReadKernel();
   spdlog::info("event=targets_applied targets={} kept={} replaced_or_removed={}", pollers_.size(),
                kept, removed);
+}
+
+void PollLoop::OnKernelTick(evutil_socket_t, short, void* self) {
+  static_cast<PollLoop*>(self)->ReadKernel();
+}
+
+void PollLoop::ReadKernel() {
+  auto report = std::make_shared<KernelReport>();
+  Nanos started = clock_.MonotonicNanos();
+  report->counters = kernel_counters_.Read();
+  report->counters_duration_seconds = static_cast<double>(clock_.MonotonicNanos() - started) / 1e9;
+
+  bool any_local = false, any_unix = false;
+  for (const auto& [name, poller] : pollers_) {
+    any_local |= poller->local();
+    any_unix |= poller->local() && poller->config().endpoint.kind == Endpoint::Kind::kUnix;
+  }
+  if (any_local) {
+    started = clock_.MonotonicNanos();
+    auto tcp = listen_queues_.ReadTcp();
+    Result<std::vector<UnixListener>> unix_listeners = std::vector<UnixListener>{};
+    if (any_unix) unix_listeners = listen_queues_.ReadUnix();
+    report->listen_queue_duration_seconds =
+        static_cast<double>(clock_.MonotonicNanos() - started) / 1e9;
+    report->listen_queue_read = true;
+    report->listen_queue_ok = tcp.ok();
+    if (!tcp.ok() && !listen_queue_warned_) {
+      listen_queue_warned_ = true;
+      spdlog::warn("event=listen_queue_unavailable error=\"{}\" effect=\"listen_queue_* series "
+                   "absent\"",
+                   tcp.error());
+    }
+    for (const auto& [name, poller] : pollers_) {
+      if (!poller->local()) continue;
+      const Endpoint& ep = poller->config().endpoint;
+      std::optional<TargetReport::ListenQueue> queue;
+      if (ep.kind == Endpoint::Kind::kTcp && tcp.ok()) {
+        if (const TcpListener* l =
+                FindListener(tcp.value(), static_cast<std::uint16_t>(ep.port), ep.host)) {
+          queue = TargetReport::ListenQueue{static_cast<double>(l->rqueue),
+                                            static_cast<double>(l->wqueue)};
+        }
+      } else if (ep.kind == Endpoint::Kind::kUnix && unix_listeners.ok()) {
+        if (const UnixListener* l = FindUnixListener(unix_listeners.value(), ep.path)) {
+          queue = TargetReport::ListenQueue{static_cast<double>(l->rqueue),
+                                            static_cast<double>(l->wqueue)};
+        }
+      }
+      poller->SetListenQueue(queue);
+    }
+  }
+  store_.PublishKernel(std::move(report));
 }
 
 }  // namespace rte

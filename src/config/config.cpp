@@ -108,7 +108,7 @@ void ForEachKey(const YAML::Node& map, const std::string& path,
 // Settings that may be given globally and overridden per target.
 struct Defaults {
   std::optional<Duration> poll_interval, poll_timeout, connect_timeout, client_timeout,
-      config_interval, client_list_interval;
+      config_interval, client_list_interval, probe_interval, latency_window;
   std::optional<int> slowlog_fetch;
   YAML::Node poll_timeout_node;
 };
@@ -128,6 +128,11 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.config_interval = DurationValue(value, key_path);
   } else if (key == "client_list_interval") {
     d.client_list_interval = DurationValue(value, key_path);
+  } else if (key == "probe_interval") {
+    d.probe_interval = DurationValue(value, key_path);
+    if (*d.probe_interval < 100ms) Fail(value, key_path, "must be at least 100ms");
+  } else if (key == "latency_window") {
+    d.latency_window = DurationValue(value, key_path);
   } else if (key == "slowlog_fetch") {
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
   } else {
@@ -187,6 +192,10 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
       if (!ep.ok()) Fail(value, key_path, ep.error());
       target.endpoint = ep.value();
       has_address = true;
+    } else if (key == "local") {
+      const std::string text = Scalar(value, key_path);
+      if (text != "true" && text != "false") Fail(value, key_path, "expected true or false");
+      target.local = text == "true";
     } else if (key == "username") {
       target.username = Scalar(value, key_path);
     } else if (key == "password_file") {
@@ -223,6 +232,11 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   if (local.config_interval) target.config_interval = *local.config_interval;
   if (local.client_list_interval) target.client_list_interval = *local.client_list_interval;
   if (local.slowlog_fetch) target.slowlog_fetch = *local.slowlog_fetch;
+  if (local.probe_interval) target.probe_interval = *local.probe_interval;
+  if (local.latency_window) target.latency_window = *local.latency_window;
+  if (target.latency_window < target.probe_interval) {
+    Fail(node, path + ".latency_window", "must be at least probe_interval");
+  }
   if (local.poll_timeout) {
     target.poll_timeout = *local.poll_timeout;
     if (target.poll_timeout > target.poll_interval) {
@@ -265,6 +279,7 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
     }
     config.targets.push_back(std::move(target));
   }
+  if (global.poll_interval) config.kernel_interval = *global.poll_interval;
   return config;
 }
 

@@ -50,7 +50,12 @@ struct TargetConfig {
   Duration connect_timeout = 2s;
   Duration config_interval = 60s;
   Duration client_list_interval = 30s;
+  Duration probe_interval = 1s;
+  Duration latency_window = 60s;
   int slowlog_fetch = 128;
+  // Whether the listening socket is on this host (its accept queue is then read via netlink).
+  // Unset: decided from the address (loopback or a local interface).
+  std::optional<bool> local;
   std::vector<PoolConfig> pools;
 
   bool operator==(const TargetConfig&) const = default;
@@ -58,6 +63,7 @@ struct TargetConfig {
 
 struct Config {
   std::string source_file;
+  Duration kernel_interval = 5s;  // host-wide kernel counters: the global poll_interval
   std::vector<TargetConfig> targets;
 };
 

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace rte {
 namespace {
@@ -11,9 +12,11 @@ std::optional<double> ConfigNumber(const RedisSnapshot& snap, const std::string&
   if (!snap.config) return std::nullopt;
   auto it = snap.config->find(key);
   if (it == snap.config->end()) return std::nullopt;
-  InfoFields tmp;
-  tmp.fields.emplace(key, it->second);
-  return tmp.Number(key);
+  double value = 0;
+  const std::string& text = it->second;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -127,15 +130,7 @@ void SlowlogTotals::Add(const SlowlogAdvance& advance) {
       label = "other";
     }
     entries_by_command[label] += 1;
-    const double seconds = static_cast<double>(e.duration_us) / 1e6;
-    sum_seconds += seconds;
-    ++count;
-    for (size_t i = 0; i < kSlowlogBuckets.size(); ++i) {
-      if (seconds <= kSlowlogBuckets[i]) {
-        ++bucket_counts[i];
-        break;
-      }
-    }
+    durations.Observe(static_cast<double>(e.duration_us) / 1e6);
   }
 }
 

@@ -1,7 +1,6 @@
 // Pure derivation of the Redis-side signals (pool, memory, slowlog) from snapshots.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "derive/histogram.h"
 #include "snapshot/snapshot.h"
 
 namespace rte {
@@ -57,15 +57,13 @@ class SlowlogCursor {
 };
 
 // Cumulative slowlog figures per target, as exported.
-inline constexpr std::array<double, 12> kSlowlogBuckets = {
-    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline const std::vector<double> kSlowlogBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                    0.25,  0.5,   1,    2.5,   5,    10};
 
 struct SlowlogTotals {
   std::map<std::string, double> entries_by_command;
   double lost = 0;
-  std::array<std::uint64_t, kSlowlogBuckets.size()> bucket_counts{};  // not cumulative
-  std::uint64_t count = 0;
-  double sum_seconds = 0;
+  Histogram durations{kSlowlogBuckets};
 
   void Add(const SlowlogAdvance& advance);
 };

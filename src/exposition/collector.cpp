@@ -38,10 +38,17 @@ class FamilyBuilder {
     }
     family_.metric.push_back(std::move(m));
   }
-  void AddHistogram(ClientMetric::Histogram h, std::vector<ClientMetric::Label> labels) {
+  void AddHistogram(const Histogram& h, std::vector<ClientMetric::Label> labels) {
     ClientMetric m;
     m.label = std::move(labels);
-    m.histogram = std::move(h);
+    m.histogram.sample_count = h.count();
+    m.histogram.sample_sum = h.sum();
+    std::uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.bounds().size(); ++i) {
+      cumulative += h.bucket_counts()[i];
+      m.histogram.bucket.push_back({cumulative, h.bounds()[i]});
+    }
+    m.histogram.bucket.push_back({h.count(), std::numeric_limits<double>::infinity()});
     family_.metric.push_back(std::move(m));
   }
 
@@ -214,16 +221,7 @@ void SlowlogFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                     "Entries near client_timeout make clients time out.");
     for (const auto& r : reports) {
       if (!r->slowlog) continue;
-      ClientMetric::Histogram h;
-      h.sample_count = r->slowlog->count;
-      h.sample_sum = r->slowlog->sum_seconds;
-      std::uint64_t cumulative = 0;
-      for (size_t i = 0; i < kSlowlogBuckets.size(); ++i) {
-        cumulative += r->slowlog->bucket_counts[i];
-        h.bucket.push_back({cumulative, kSlowlogBuckets[i]});
-      }
-      h.bucket.push_back({r->slowlog->count, std::numeric_limits<double>::infinity()});
-      f.AddHistogram(std::move(h), {T(*r)});
+      f.AddHistogram(r->slowlog->durations, {T(*r)});
     }
   }
   SignalFamily(out, reports, "slowlog_threshold_seconds", MetricType::Gauge,
@@ -240,6 +238,130 @@ void SlowlogFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
       for (const auto& [command, calls] : r->signals->dangerous_command_calls) {
         f.Add(calls, {T(*r), {"command", command}});
       }
+    }
+  }
+}
+
+void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  {
+    FamilyBuilder f(out, "ping_rtt_seconds", MetricType::Histogram,
+                    "PING round trips on a dedicated persistent connection, every probe_interval, "
+                    "timed with a monotonic clock. A PING that exceeds client_timeout is recorded "
+                    "with the time waited and also counted in ping_failures_total.");
+    for (const auto& r : reports) f.AddHistogram(r->probe.ping_rtt, {T(*r)});
+  }
+  {
+    FamilyBuilder f(out, "ping_rtt_window_seconds", MetricType::Gauge,
+                    "PING round-trip quantiles (0.5, 0.99, 1 = max) over the last latency_window. "
+                    "Compare p99 with client_timeout_seconds; if tcp_rtt_seconds stays low while "
+                    "this rises, Redis itself is slow (check slowlog), not the network.");
+    for (const auto& r : reports) {
+      const std::pair<const char*, std::optional<double>> qs[] = {
+          {"0.5", r->probe.window_p50}, {"0.99", r->probe.window_p99}, {"1", r->probe.window_max}};
+      for (const auto& [q, v] : qs) {
+        if (v) f.Add(*v, {T(*r), {"quantile", q}});
+      }
+    }
+  }
+  {
+    FamilyBuilder f(out, "ping_failures_total", MetricType::Counter,
+                    "Probe PINGs that failed: no reply within client_timeout, connection lost or "
+                    "not established. Each one is a request your application would have timed "
+                    "out on.");
+    for (const auto& r : reports) f.Add(r->probe.ping_failures, {T(*r)});
+  }
+  {
+    FamilyBuilder f(out, "tcp_rtt_seconds", MetricType::Gauge,
+                    "Kernel smoothed round-trip time of the probe's TCP socket (TCP_INFO "
+                    "tcpi_rtt). Excludes time Redis spends before replying: high here means the "
+                    "network path is slow.");
+    for (const auto& r : reports) {
+      if (r->probe.tcp_rtt_seconds) f.Add(*r->probe.tcp_rtt_seconds, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "connect_duration_seconds", MetricType::Gauge,
+                    "Time of the last fresh-connect probe (one per poll): TCP connect plus the "
+                    "first PING reply, capped at client_timeout. Steps of 1 s or 3 s mean SYN "
+                    "retransmits: the accept queue is overflowing.");
+    for (const auto& r : reports) {
+      if (r->probe.connect_duration_seconds) f.Add(*r->probe.connect_duration_seconds, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "connect_refusals_total", MetricType::Counter,
+                    "Fresh-connect probes that failed, by reason: max_clients (Redis answered "
+                    "'max number of clients reached'), refused (connection refused or reset), "
+                    "timeout (no reply within client_timeout), closed (closed before a reply).");
+    for (const auto& r : reports) {
+      for (const auto& [reason, n] : r->probe.connect_refusals) {
+        f.Add(n, {T(*r), {"reason", reason}});
+      }
+    }
+  }
+}
+
+void BacklogFamilies(std::vector<MetricFamily>& out, const Reports& reports,
+                     const KernelReport* kernel) {
+  {
+    FamilyBuilder f(out, "listen_queue_length", MetricType::Gauge,
+                    "Connections waiting in the accept queue of the target's listening socket "
+                    "(netlink sock_diag idiag_rqueue). Only for targets on this host. At "
+                    "listen_queue_max, new connections are dropped.");
+    for (const auto& r : reports) {
+      if (r->listen_queue) f.Add(r->listen_queue->length, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "listen_queue_max", MetricType::Gauge,
+                    "Effective accept-queue size of the target's listening socket: "
+                    "min(tcp-backlog, net.core.somaxconn) (sock_diag idiag_wqueue).");
+    for (const auto& r : reports) {
+      if (r->listen_queue) f.Add(r->listen_queue->max, {T(*r)});
+    }
+  }
+  SignalFamily(out, reports, "tcp_backlog", MetricType::Gauge,
+               "Redis tcp-backlog setting (CONFIG GET tcp-backlog). The kernel caps it at "
+               "net.core.somaxconn: listen_queue_max is what is in force.",
+               [](const RedisSignals& s) { return s.tcp_backlog; });
+  if (kernel == nullptr) return;
+  const auto host = [&](const std::string& name, MetricType type, const std::string& help,
+                        const std::optional<std::uint64_t>& value) {
+    FamilyBuilder f(out, name, type, help);
+    if (value) f.Add(static_cast<double>(*value), {});
+  };
+  host("kernel_listen_overflows_total", MetricType::Counter,
+       "Host-wide count of times a listen queue overflowed (/proc/net/netstat TcpExt "
+       "ListenOverflows). Rising during connection bursts: raise somaxconn and tcp-backlog.",
+       kernel->counters.listen_overflows);
+  host("kernel_listen_drops_total", MetricType::Counter,
+       "Host-wide SYNs to LISTEN sockets dropped (/proc/net/netstat TcpExt ListenDrops).",
+       kernel->counters.listen_drops);
+  host("kernel_somaxconn", MetricType::Gauge,
+       "net.core.somaxconn (/proc/sys/net/core/somaxconn): the cap on every listen backlog.",
+       kernel->counters.somaxconn);
+  host("kernel_tcp_max_syn_backlog", MetricType::Gauge,
+       "net.ipv4.tcp_max_syn_backlog (/proc/sys/net/ipv4/tcp_max_syn_backlog).",
+       kernel->counters.tcp_max_syn_backlog);
+  host("kernel_tcp_syncookies", MetricType::Gauge,
+       "net.ipv4.tcp_syncookies (/proc/sys/net/ipv4/tcp_syncookies): 0 off, 1 on overflow, 2 "
+       "always.",
+       kernel->counters.tcp_syncookies);
+  {
+    FamilyBuilder f(out, "collector_duration_seconds", MetricType::Gauge,
+                    "Time the last read of each kernel collector took.");
+    f.Add(kernel->counters_duration_seconds, {{"collector", "kernel_counters"}});
+    if (kernel->listen_queue_read) {
+      f.Add(kernel->listen_queue_duration_seconds, {{"collector", "listen_queue"}});
+    }
+  }
+  {
+    FamilyBuilder f(out, "collector_success", MetricType::Gauge,
+                    "1 when the last read of the kernel collector worked. listen_queue 0: the "
+                    "netlink sock_diag dump failed and listen_queue_* series are absent.");
+    f.Add(kernel->counters.listen_overflows ? 1 : 0, {{"collector", "kernel_counters"}});
+    if (kernel->listen_queue_read) {
+      f.Add(kernel->listen_queue_ok ? 1 : 0, {{"collector", "listen_queue"}});
     }
   }
 }
@@ -269,6 +391,9 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
   PoolFamilies(out, reports);
   MemoryFamilies(out, reports);
   SlowlogFamilies(out, reports);
+  NetworkFamilies(out, reports);
+  const auto kernel = store_.Kernel();
+  BacklogFamilies(out, reports, kernel.get());
   return out;
 }
 

@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "derive/signals.h"
 #include "snapshot/snapshot.h"
+#include "sources/kernel/kernel_counters_reader.h"
+#include "snapshot/probe_figures.h"
 
 namespace rte {
 
@@ -27,6 +29,22 @@ struct TargetReport {
   std::map<OptionalCommand, bool> supported;  // known after the first successful contact
   std::optional<RedisSignals> signals;        // present while the target is up
   std::optional<SlowlogTotals> slowlog;       // present once the slowlog could be read
+  ProbeFigures probe;
+  // Accept queue of the target's listening socket; only for targets on this host.
+  struct ListenQueue {
+    double length = 0;
+    double max = 0;
+  };
+  std::optional<ListenQueue> listen_queue;
+};
+
+// Host-wide kernel readings (cause 5), read once per kernel_interval for all targets.
+struct KernelReport {
+  KernelCounters counters;
+  bool listen_queue_read = false;  // some target is local, so the sockets were dumped
+  bool listen_queue_ok = false;    // the netlink sock_diag dump worked
+  double counters_duration_seconds = 0;
+  double listen_queue_duration_seconds = 0;
 };
 
 // Latest report per target. Pollers replace whole reports; scrapes copy pointers under the lock,
@@ -41,6 +59,14 @@ class ReportStore {
     std::lock_guard lock(mu_);
     reports_.erase(target);
   }
+  void PublishKernel(std::shared_ptr<const KernelReport> report) {
+    std::lock_guard lock(mu_);
+    kernel_ = std::move(report);
+  }
+  std::shared_ptr<const KernelReport> Kernel() const {
+    std::lock_guard lock(mu_);
+    return kernel_;
+  }
   std::vector<std::shared_ptr<const TargetReport>> All() const {
     std::lock_guard lock(mu_);
     std::vector<std::shared_ptr<const TargetReport>> out;
@@ -52,6 +78,7 @@ class ReportStore {
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const TargetReport>> reports_;
+  std::shared_ptr<const KernelReport> kernel_;
 };
 
 }  // namespace rte

@@ -56,6 +56,17 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   cursor.Advance("before-restart", {});
   up.slowlog.emplace();
   up.slowlog->Add(cursor.Advance(snap.info.Text("run_id").value(), *snap.slowlog));
+  // Probe figures as a real probe builds them.
+  for (double rtt : {0.00012, 0.00015, 0.0009, 0.042}) up.probe.ping_rtt.Observe(rtt);
+  up.probe.ping_failures = 1;
+  up.probe.window_p50 = 0.00015;
+  up.probe.window_p99 = 0.042;
+  up.probe.window_max = 0.042;
+  up.probe.tcp_rtt_seconds = 0.000031;
+  up.probe.connect_duration_seconds = 0.0008;
+  for (const char* reason : kConnectRefusalReasons) up.probe.connect_refusals[reason] = 0;
+  up.probe.connect_refusals["max_clients"] = 2;
+  up.listen_queue = TargetReport::ListenQueue{3, 511};
   store.Publish(std::make_shared<const TargetReport>(up));
 
   TargetReport down;
@@ -64,6 +75,18 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   for (const char* stage : kPollStages) down.poll_errors[stage] = 0;
   down.poll_errors["connect"] = 4;
   store.Publish(std::make_shared<const TargetReport>(down));
+
+  auto kernel = std::make_shared<KernelReport>();
+  kernel->counters.listen_overflows = 263;
+  kernel->counters.listen_drops = 263;
+  kernel->counters.somaxconn = 4096;
+  kernel->counters.tcp_max_syn_backlog = 2048;
+  kernel->counters.tcp_syncookies = 1;
+  kernel->listen_queue_read = true;
+  kernel->listen_queue_ok = true;
+  kernel->counters_duration_seconds = 0.0003;
+  kernel->listen_queue_duration_seconds = 0.0001;
+  store.PublishKernel(kernel);
 
   const std::string actual = RenderMetrics(ReportCollector(store, status));
   const std::string golden_path = std::string(RTE_GOLDEN_DIR) + "/metrics_from_fixtures.txt";

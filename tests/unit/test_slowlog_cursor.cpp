@@ -88,12 +88,12 @@ TEST_CASE("slowlog totals: per-command counts, histogram buckets, label cap", "[
   CHECK(totals.entries_by_command["debug"] == 1);
   CHECK(totals.entries_by_command["keys"] == 2);
   CHECK(totals.lost == 2);
-  CHECK(totals.count == 3);
-  CHECK(totals.sum_seconds == Approx(12.212));
-  CHECK(totals.bucket_counts[3] == 1);  // 0.012 s ≤ 0.025
-  CHECK(totals.bucket_counts[6] == 1);  // 0.2 s ≤ 0.25
+  CHECK(totals.durations.count() == 3);
+  CHECK(totals.durations.sum() == Approx(12.212));
+  CHECK(totals.durations.bucket_counts()[3] == 1);  // 0.012 s ≤ 0.025
+  CHECK(totals.durations.bucket_counts()[6] == 1);  // 0.2 s ≤ 0.25
   std::uint64_t in_buckets = 0;
-  for (auto n : totals.bucket_counts) in_buckets += n;
+  for (auto n : totals.durations.bucket_counts()) in_buckets += n;
   CHECK(in_buckets == 2);  // 12 s is above the last bucket: only in +Inf
 
   SlowlogTotals many;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sources/kernel/local_address.h"
 #include "sources/redis/secret.h"
 
 namespace rte {
@@ -34,7 +35,10 @@ TargetPoller::TargetPoller(event_base* base, evdns_base* dns, const Clock& clock
       clock_(clock),
       store_(store),
       config_(std::move(config)),
-      conn_(base, dns, clock) {
+      conn_(base, dns, clock),
+      probe_(base, dns, clock, config_) {
+  local_ = config_.local.value_or(config_.endpoint.kind == Endpoint::Kind::kUnix ||
+                                  IsLocalAddress(config_.endpoint.host));
   tick_ = evtimer_new(base_, &TargetPoller::OnTick, this);
   report_.config = config_;
   for (const char* stage : kPollStages) report_.poll_errors[stage] = 0;
@@ -44,6 +48,7 @@ TargetPoller::~TargetPoller() { event_free(tick_); }
 
 void TargetPoller::Start(Duration first_delay) {
   next_tick_ = clock_.MonotonicNanos() + first_delay.count();
+  probe_.Start();
   Publish();
   ScheduleNextTick();
 }
@@ -70,6 +75,7 @@ void TargetPoller::BeginPoll() {
   polling_ = true;
   ++poll_id_;
   poll_started_ = clock_.MonotonicNanos();
+  probe_.ProbeFreshConnect();
   if (conn_.connected()) {
     SendBatch();
     return;
@@ -79,6 +85,7 @@ void TargetPoller::BeginPoll() {
     polling_ = false;
     report_.up = false;
     report_.signals.reset();
+    report_.probe = probe_.Figures();
     Publish();
     return;
   }
@@ -356,6 +363,7 @@ void TargetPoller::FinishPoll(bool success) {
   }
   report_.supported = supported_;
   report_.slowlog = slowlog_totals_;
+  report_.probe = probe_.Figures();
   Publish();
 }
 

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "derive/signals.h"
 #include "snapshot/report.h"
+#include "sources/redis/latency_probe.h"
 #include "sources/redis/resp_connection.h"
 
 namespace rte {
@@ -28,6 +29,12 @@ class TargetPoller {
   // Schedules the first poll after `first_delay`, then one every poll_interval.
   void Start(Duration first_delay);
   const TargetConfig& config() const { return config_; }
+  // Whether the target listens on this host (its accept queue can be read).
+  bool local() const { return local_; }
+  // The latest accept-queue reading for this target, from the loop's kernel tick.
+  void SetListenQueue(std::optional<TargetReport::ListenQueue> queue) {
+    report_.listen_queue = queue;
+  }
 
  private:
   // One command of a poll's pipelined batch, and what to do with its reply.
@@ -55,6 +62,8 @@ class TargetPoller {
   ReportStore& store_;
   TargetConfig config_;
   RespConnection conn_;
+  LatencyProbe probe_;
+  bool local_ = false;
   event* tick_ = nullptr;
   Nanos next_tick_ = 0;
 

@@ -1,0 +1,157 @@
+#include "sources/redis/latency_probe.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "parse/redis_text.h"
+#include "sources/redis/secret.h"
+
+namespace rte {
+
+LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock,
+                           const TargetConfig& config)
+    : clock_(clock),
+      config_(config),
+      conn_(base, dns, clock),
+      fresh_(base, dns, clock),
+      window_(config.latency_window.count()) {
+  tick_ = event_new(base, -1, EV_PERSIST, &LatencyProbe::OnTick, this);
+  for (const char* reason : kConnectRefusalReasons) figures_.connect_refusals[reason] = 0;
+}
+
+LatencyProbe::~LatencyProbe() { event_free(tick_); }
+
+void LatencyProbe::Start() {
+  const Nanos ns = config_.probe_interval.count();
+  timeval tv{static_cast<time_t>(ns / 1'000'000'000),
+             static_cast<suseconds_t>((ns % 1'000'000'000) / 1000)};
+  event_add(tick_, &tv);
+}
+
+void LatencyProbe::OnTick(evutil_socket_t, short, void* self) {
+  static_cast<LatencyProbe*>(self)->Ping();
+}
+
+void LatencyProbe::Ping() {
+  if (in_flight_) return;  // the previous PING has not come back and not timed out yet
+  if (conn_.idle()) {
+    in_flight_ = true;
+    const std::uint64_t seq = ++seq_;
+    conn_.Connect(config_.endpoint, config_.client_timeout,
+                  [this, seq](TransportError error, const std::string&) {
+                    if (seq != seq_) return;
+                    in_flight_ = false;
+                    if (error != TransportError::kNone) {
+                      figures_.ping_failures += 1;
+                      return;
+                    }
+                    // Authenticate and name the connection; these replies are not timed.
+                    if (!config_.password.empty()) {
+                      auto secret = ReadSecret(config_.password);
+                      if (secret.ok()) {
+                        std::vector<std::string> argv = {"AUTH"};
+                        if (!config_.username.empty()) argv.push_back(config_.username);
+                        argv.push_back(std::move(secret.value()));
+                        conn_.Send(argv, config_.client_timeout, [](CommandOutcome) {});
+                      }
+                    }
+                    conn_.Send({"CLIENT", "SETNAME", "redis-timeout-exporter-probe"},
+                               config_.client_timeout, [](CommandOutcome) {});
+                    Ping();
+                  });
+    return;
+  }
+  if (!conn_.connected()) return;  // still connecting
+  in_flight_ = true;
+  const std::uint64_t seq = ++seq_;
+  sent_at_ = clock_.MonotonicNanos();
+  // A PING slower than the application's own timeout is a failure the application would see.
+  conn_.Send({"PING"}, config_.client_timeout,
+             [this, seq](CommandOutcome outcome) { OnPong(seq, std::move(outcome)); });
+}
+
+void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
+  if (seq != seq_) return;
+  in_flight_ = false;
+  const Nanos now = clock_.MonotonicNanos();
+  const Nanos rtt = now - sent_at_;
+  if (!outcome.ok()) {
+    // The connection is closed by now (timeout or reset); the next tick reconnects.
+    figures_.ping_failures += 1;
+    if (outcome.error == TransportError::kTimeout) {
+      // Record the time waited, so the window's max shows the stall the clients saw.
+      window_.Add(now, rtt);
+      figures_.ping_rtt.Observe(static_cast<double>(rtt) / 1e9);
+    }
+    return;
+  }
+  window_.Add(now, rtt);
+  figures_.ping_rtt.Observe(static_cast<double>(rtt) / 1e9);
+  ReadTcpRtt();
+}
+
+void LatencyProbe::ReadTcpRtt() {
+  if (config_.endpoint.kind != Endpoint::Kind::kTcp) return;
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (getsockopt(conn_.fd(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0) {
+    figures_.tcp_rtt_seconds = static_cast<double>(info.tcpi_rtt) / 1e6;
+  }
+}
+
+void LatencyProbe::ProbeFreshConnect() {
+  if (fresh_running_) return;
+  fresh_running_ = true;
+  fresh_started_ = clock_.MonotonicNanos();
+  fresh_.Connect(config_.endpoint, config_.client_timeout,
+                 [this](TransportError error, const std::string& detail) {
+                   if (!fresh_running_) return;
+                   if (error != TransportError::kNone) {
+                     const bool max_clients = detail.find("max number of clients") != std::string::npos;
+                     FinishConnectProbe(max_clients                          ? "max_clients"
+                                        : error == TransportError::kTimeout ? "timeout"
+                                                                             : "refused");
+                     return;
+                   }
+                   const Nanos left = fresh_started_ + config_.client_timeout.count() -
+                                      clock_.MonotonicNanos();
+                   fresh_.Send({"PING"}, Duration(std::max<Nanos>(left, 1'000'000)),
+                               [this](CommandOutcome outcome) {
+                                 if (!fresh_running_) return;
+                                 if (!outcome.ok()) {
+                                   const bool max_clients =
+                                       outcome.detail.find("max number of clients") !=
+                                       std::string::npos;
+                                   FinishConnectProbe(
+                                       max_clients ? "max_clients"
+                                       : outcome.error == TransportError::kTimeout ? "timeout"
+                                                                                   : "closed");
+                                   return;
+                                 }
+                                 // Redis greets a connection over maxclients with this error.
+                                 const bool refused =
+                                     outcome.reply.is_error() &&
+                                     ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients;
+                                 FinishConnectProbe(refused ? "max_clients" : nullptr);
+                               });
+                 });
+}
+
+void LatencyProbe::FinishConnectProbe(const char* refusal) {
+  fresh_running_ = false;
+  figures_.connect_duration_seconds =
+      static_cast<double>(clock_.MonotonicNanos() - fresh_started_) / 1e9;
+  if (refusal != nullptr) figures_.connect_refusals[refusal] += 1;
+  fresh_.Close(TransportError::kClosed, "probe done");
+}
+
+ProbeFigures LatencyProbe::Figures() {
+  window_.Prune(clock_.MonotonicNanos());
+  figures_.window_p50 = window_.QuantileSeconds(0.5);
+  figures_.window_p99 = window_.QuantileSeconds(0.99);
+  figures_.window_max = window_.QuantileSeconds(1.0);
+  return figures_;
+}
+
+}  // namespace rte
