@@ -33,7 +33,7 @@ if [ "$(timeout 2 redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null || true)" != "
       "note=\"nothing answered on 127.0.0.1:6379; this redis-server stops with make run\""
 fi
 
-log "event=run config=$config metrics=http://localhost${listen#*:}/metrics"
+log "event=run config=$config metrics=http://localhost:${listen##*:}/metrics"
 "$binary" --config.file="$config" --web.listen-address="$listen" "$@" &
 exporter_pid=$!
 trap 'kill -TERM $exporter_pid 2>/dev/null || true' INT TERM

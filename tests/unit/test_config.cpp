@@ -30,6 +30,10 @@ targets:
   CHECK(t[0].poll_interval == 2s);
   CHECK(t[0].poll_timeout == 2s);  // min(3s, poll_interval)
   CHECK(t[0].client_timeout == 250ms);
+  CHECK(t[0].probe_interval == 1s);
+  CHECK(t[0].latency_window == 60s);
+  CHECK_FALSE(t[0].local.has_value());
+  CHECK(config.value().kernel_interval == 2s);
   CHECK(t[1].endpoint.kind == Endpoint::Kind::kUnix);
   CHECK(t[1].endpoint.path == "/run/redis/redis.sock");
   CHECK(t[1].poll_interval == 500ms);
@@ -73,6 +77,12 @@ TEST_CASE("config errors name file, line, column and key", "[config]") {
       {"empty file", "", "c.yaml:1:1: (top level): the file is empty"},
       {"no targets", "poll_interval: 1s\n", "targets: is required"},
       {"zero duration", "poll_interval: 0s\ntargets: []\n", "poll_interval: must be greater than zero"},
+      {"probe too fast", "probe_interval: 50ms\ntargets: []\n", "probe_interval: must be at least 100ms"},
+      {"window shorter than probe",
+       "targets:\n  - {name: a, address: 'h:1', probe_interval: 2s, latency_window: 1s}\n",
+       "targets[0].latency_window: must be at least probe_interval"},
+      {"local not a bool", "targets:\n  - {name: a, address: 'h:1', local: yes}\n",
+       "targets[0].local: expected true or false"},
   };
   for (const auto& c : cases) {
     SECTION(c.what) {
