@@ -104,6 +104,7 @@ void PollLoop::ReadKernel() {
 
   bool any_local = false, any_unix = false;
   for (const auto& [name, poller] : pollers_) {
+    poller->SetKernelCounters(report->counters);
     any_local |= poller->local();
     any_unix |= poller->local() && poller->config().endpoint.kind == Endpoint::Kind::kUnix;
   }

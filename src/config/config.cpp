@@ -111,7 +111,77 @@ struct Defaults {
       config_interval, client_list_interval, probe_interval, latency_window;
   std::optional<int> slowlog_fetch;
   YAML::Node poll_timeout_node;
+  RiskThresholds thresholds;
 };
+
+double RatioValue(const YAML::Node& node, const std::string& key, double max) {
+  const std::string text = Scalar(node, key);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    Fail(node, key, "'" + text + "' is not a number");
+  }
+  if (value <= 0 || value > max) Fail(node, key, "must be above 0 and at most " + std::to_string(max).substr(0, 4));
+  return value;
+}
+
+// Overlays the keys given in a `thresholds:` mapping onto `t`.
+void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresholds& t) {
+  struct RatioKey {
+    const char* name;
+    double RiskThresholds::*field;
+    double max;
+  };
+  static const RatioKey kRatios[] = {
+      {"pool_warn_ratio", &RiskThresholds::pool_warn_ratio, 1},
+      {"pool_crit_ratio", &RiskThresholds::pool_crit_ratio, 1},
+      {"pool_size_warn_ratio", &RiskThresholds::pool_size_warn_ratio, 1},
+      {"pool_size_crit_ratio", &RiskThresholds::pool_size_crit_ratio, 1},
+      {"latency_warn_ratio", &RiskThresholds::latency_warn_ratio, 1},
+      {"latency_crit_ratio", &RiskThresholds::latency_crit_ratio, 1},
+      {"memory_warn_ratio", &RiskThresholds::memory_warn_ratio, 1},
+      {"memory_crit_ratio", &RiskThresholds::memory_crit_ratio, 1},
+      {"system_memory_warn_ratio", &RiskThresholds::system_memory_warn_ratio, 1},
+      {"system_memory_crit_ratio", &RiskThresholds::system_memory_crit_ratio, 1},
+      {"slowlog_busy_warn_ratio", &RiskThresholds::slowlog_busy_warn_ratio, 1},
+      {"slowlog_busy_crit_ratio", &RiskThresholds::slowlog_busy_crit_ratio, 1},
+      {"slowlog_longest_warn_ratio", &RiskThresholds::slowlog_longest_warn_ratio, 1},
+      {"slowlog_longest_crit_ratio", &RiskThresholds::slowlog_longest_crit_ratio, 1},
+      {"backlog_warn_ratio", &RiskThresholds::backlog_warn_ratio, 1},
+      {"backlog_crit_ratio", &RiskThresholds::backlog_crit_ratio, 1},
+  };
+  ForEachKey(node, path, [&](const std::string& key, const YAML::Node& value,
+                             const std::string& key_path) {
+    for (const auto& r : kRatios) {
+      if (key == r.name) {
+        t.*r.field = RatioValue(value, key_path, r.max);
+        return true;
+      }
+    }
+    if (key == "latency_budget") {
+      t.latency_budget = DurationValue(value, key_path);
+    } else if (key == "risk_window") {
+      t.risk_window = DurationValue(value, key_path);
+    } else if (key == "expected_connection_burst") {
+      t.expected_connection_burst = IntValue(value, key_path, 1, 10'000'000);
+    } else {
+      return false;
+    }
+    return true;
+  });
+  const std::pair<double, double> bands[] = {
+      {t.pool_warn_ratio, t.pool_crit_ratio},
+      {t.pool_size_warn_ratio, t.pool_size_crit_ratio},
+      {t.latency_warn_ratio, t.latency_crit_ratio},
+      {t.memory_warn_ratio, t.memory_crit_ratio},
+      {t.system_memory_warn_ratio, t.system_memory_crit_ratio},
+      {t.slowlog_busy_warn_ratio, t.slowlog_busy_crit_ratio},
+      {t.slowlog_longest_warn_ratio, t.slowlog_longest_crit_ratio},
+      {t.backlog_warn_ratio, t.backlog_crit_ratio}};
+  for (const auto& [warn, crit] : bands) {
+    if (warn >= crit) Fail(node, path, "every *_warn_ratio must be below its *_crit_ratio");
+  }
+}
 
 bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& value,
                      const std::string& key_path) {
@@ -135,6 +205,8 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.latency_window = DurationValue(value, key_path);
   } else if (key == "slowlog_fetch") {
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
+  } else if (key == "thresholds") {
+    ParseThresholds(value, key_path, d.thresholds);
   } else {
     return false;
   }
@@ -232,6 +304,7 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   if (local.config_interval) target.config_interval = *local.config_interval;
   if (local.client_list_interval) target.client_list_interval = *local.client_list_interval;
   if (local.slowlog_fetch) target.slowlog_fetch = *local.slowlog_fetch;
+  target.thresholds = local.thresholds;
   if (local.probe_interval) target.probe_interval = *local.probe_interval;
   if (local.latency_window) target.latency_window = *local.latency_window;
   if (target.latency_window < target.probe_interval) {

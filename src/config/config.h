@@ -39,6 +39,31 @@ struct SecretSource {
   bool operator==(const SecretSource&) const = default;
 };
 
+// Where each cause's risk turns "warn" (0.5) and "critical" (0.8); docs/risk.md explains them.
+struct RiskThresholds {
+  double pool_warn_ratio = 0.8;          // connected_clients / maxclients
+  double pool_crit_ratio = 0.95;
+  double pool_size_warn_ratio = 0.8;     // pool connections / declared size
+  double pool_size_crit_ratio = 1.0;
+  Duration latency_budget = 1ms;         // PING p50 above this: the path is slow (guide: >1 ms same-AZ)
+  double latency_warn_ratio = 0.25;      // PING p99 / client_timeout
+  double latency_crit_ratio = 0.5;
+  double memory_warn_ratio = 0.9;        // used_memory / maxmemory
+  double memory_crit_ratio = 0.98;
+  double system_memory_warn_ratio = 0.8; // used_memory / system memory when maxmemory is 0
+  double system_memory_crit_ratio = 0.95;
+  double slowlog_busy_warn_ratio = 0.05; // share of the window spent in slow commands
+  double slowlog_busy_crit_ratio = 0.25;
+  double slowlog_longest_warn_ratio = 0.25;  // longest slow command / client_timeout
+  double slowlog_longest_crit_ratio = 0.5;
+  double backlog_warn_ratio = 0.5;       // accept queue length / max
+  double backlog_crit_ratio = 1.0;
+  int expected_connection_burst = 0;     // 0: not set
+  Duration risk_window = 60s;
+
+  bool operator==(const RiskThresholds&) const = default;
+};
+
 struct TargetConfig {
   std::string name;
   Endpoint endpoint;
@@ -57,6 +82,7 @@ struct TargetConfig {
   // Unset: decided from the address (loopback or a local interface).
   std::optional<bool> local;
   std::vector<PoolConfig> pools;
+  RiskThresholds thresholds;
 
   bool operator==(const TargetConfig&) const = default;
 };

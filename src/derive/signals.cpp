@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 namespace rte {
 namespace {
@@ -53,6 +54,14 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
     s.oom_errors_total = it == snap.errorstats->end() ? 0.0 : it->second;
   }
   s.evicted_keys_total = info.Number("evicted_keys");
+  if (info.Text("redis_version")) {
+    double expires = 0;
+    for (auto it = info.fields.lower_bound("db"); it != info.fields.end() && it->first.rfind("db", 0) == 0; ++it) {
+      const auto pos = it->second.find("expires=");
+      if (pos != std::string::npos) expires += std::strtod(it->second.c_str() + pos + 8, nullptr);
+    }
+    s.keys_with_expiry = expires;
+  }
   if (auto us = ConfigNumber(snap, "slowlog-log-slower-than")) s.slowlog_threshold_seconds = *us / 1e6;
   s.slowlog_max_len = ConfigNumber(snap, "slowlog-max-len");
   s.tcp_backlog = ConfigNumber(snap, "tcp-backlog");
@@ -130,7 +139,9 @@ void SlowlogTotals::Add(const SlowlogAdvance& advance) {
       label = "other";
     }
     entries_by_command[label] += 1;
-    durations.Observe(static_cast<double>(e.duration_us) / 1e6);
+    const double seconds = static_cast<double>(e.duration_us) / 1e6;
+    seconds_by_command[label] += seconds;
+    durations.Observe(seconds);
   }
 }
 

@@ -20,6 +20,7 @@ struct RedisSignals {
   std::optional<double> memory_used_bytes, maxmemory_bytes, system_memory_bytes;
   std::optional<std::string> maxmemory_policy;
   std::optional<double> oom_errors_total, evicted_keys_total;
+  std::optional<double> keys_with_expiry;  // INFO keyspace: sum of expires= over databases
   std::optional<double> slowlog_threshold_seconds, slowlog_max_len, tcp_backlog;
   std::map<std::string, double> dangerous_command_calls;  // command → calls
   std::map<std::string, double> pool_connections;         // pool name → clients
@@ -62,6 +63,7 @@ inline const std::vector<double> kSlowlogBuckets = {0.001, 0.005, 0.01, 0.025, 0
 
 struct SlowlogTotals {
   std::map<std::string, double> entries_by_command;
+  std::map<std::string, double> seconds_by_command;
   double lost = 0;
   Histogram durations{kSlowlogBuckets};
 

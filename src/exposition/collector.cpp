@@ -366,6 +366,34 @@ void BacklogFamilies(std::vector<MetricFamily>& out, const Reports& reports,
   }
 }
 
+void RiskFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  {
+    FamilyBuilder f(out, "risk", MetricType::Gauge,
+                    "Timeout risk per cause, 0 (no sign) to 1 (timeouts from this cause are "
+                    "happening or imminent); 0.5 is warn, 0.8 critical. Recomputed each poll from "
+                    "the last risk_window of signals (docs/risk.md). Run `redis-timeout-exporter "
+                    "triage` or open /triage for the evidence and the fix.");
+    for (const auto& r : reports) {
+      for (const auto& c : r->risk.causes) {
+        if (c.risk) f.Add(*c.risk, {T(*r), {"cause", CauseName(c.cause)}});
+      }
+    }
+  }
+  {
+    FamilyBuilder f(out, "risk_missing_info", MetricType::Gauge,
+                    "1 for each cause whose risk cannot be judged for the target, with the reason: "
+                    "target_down, not_local, listen_queue_unavailable, slowlog_refused, "
+                    "maxclients_unknown, no_samples. The risk series of that cause is absent.");
+    for (const auto& r : reports) {
+      for (const auto& c : r->risk.causes) {
+        if (!c.risk && !c.missing_reason.empty()) {
+          f.Add(1, {T(*r), {"cause", CauseName(c.cause)}, {"reason", c.missing_reason}});
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<MetricFamily> ReportCollector::Collect() const {
@@ -387,6 +415,7 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
                     "Unix time of the last successful config load or reload.");
     f.Add(status_.config_last_reload_success_timestamp, {});
   }
+  RiskFamilies(out, reports);
   HealthFamilies(out, reports);
   PoolFamilies(out, reports);
   MemoryFamilies(out, reports);

@@ -18,6 +18,7 @@ inline constexpr const char* kConnectRefusalReasons[] = {"max_clients", "refused
 struct ProbeFigures {
   Histogram ping_rtt{kPingBuckets};
   double ping_failures = 0;
+  double ping_timeouts = 0;  // the failures that were timeouts (not refusals or resets)
   std::optional<double> window_p50, window_p99, window_max;
   std::optional<double> tcp_rtt_seconds;  // kernel smoothed RTT of the probe socket (TCP_INFO)
   std::optional<double> connect_duration_seconds;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "derive/risk.h"
 #include "derive/signals.h"
 #include "snapshot/snapshot.h"
 #include "sources/kernel/kernel_counters_reader.h"
@@ -36,6 +37,7 @@ struct TargetReport {
     double max = 0;
   };
   std::optional<ListenQueue> listen_queue;
+  RiskAssessment risk;
 };
 
 // Host-wide kernel readings (cause 5), read once per kernel_interval for all targets.

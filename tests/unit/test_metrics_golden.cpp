@@ -67,6 +67,13 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   for (const char* reason : kConnectRefusalReasons) up.probe.connect_refusals[reason] = 0;
   up.probe.connect_refusals["max_clients"] = 2;
   up.listen_queue = TargetReport::ListenQueue{3, 511};
+  // Risk as the model reports it: four judged causes and one that cannot be judged here.
+  for (size_t i = 0; i < kCauses.size(); ++i) up.risk.causes[i].cause = kCauses[i];
+  up.risk.causes[0].risk = 0.1;
+  up.risk.causes[1].risk = 0.05;
+  up.risk.causes[2].risk = 1.0;
+  up.risk.causes[3].risk = 0.55;
+  up.risk.causes[4].missing_reason = "not_local";
   store.Publish(std::make_shared<const TargetReport>(up));
 
   TargetReport down;

@@ -44,6 +44,7 @@ void LatencyProbe::Ping() {
                     in_flight_ = false;
                     if (error != TransportError::kNone) {
                       figures_.ping_failures += 1;
+                      if (error == TransportError::kTimeout) figures_.ping_timeouts += 1;
                       return;
                     }
                     // Authenticate and name the connection; these replies are not timed.
@@ -80,6 +81,7 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
     // The connection is closed by now (timeout or reset); the next tick reconnects.
     figures_.ping_failures += 1;
     if (outcome.error == TransportError::kTimeout) {
+      figures_.ping_timeouts += 1;
       // Record the time waited, so the window's max shows the stall the clients saw.
       window_.Add(now, rtt);
       figures_.ping_rtt.Observe(static_cast<double>(rtt) / 1e9);

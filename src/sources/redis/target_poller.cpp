@@ -15,8 +15,8 @@ constexpr const char* kClientName = "redis-timeout-exporter";
 constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
 const char* const kConfigKeys[] = {"maxclients", "maxmemory", "maxmemory-policy",
                                    "slowlog-log-slower-than", "slowlog-max-len", "tcp-backlog"};
-const char* const kInfoSections[] = {"server", "clients", "memory", "stats", "errorstats",
-                                     "commandstats"};
+const char* const kInfoSections[] = {"server", "clients",      "memory",  "stats",
+                                     "errorstats", "commandstats", "keyspace"};
 
 std::string Quote(const std::string& s) {
   std::string out = "\"";
@@ -86,6 +86,7 @@ void TargetPoller::BeginPoll() {
     report_.up = false;
     report_.signals.reset();
     report_.probe = probe_.Figures();
+    AssessRiskNow(poll_started_);
     Publish();
     return;
   }
@@ -308,6 +309,9 @@ void TargetPoller::CompleteBatch() {
 
   if (slowlog) {
     const SlowlogAdvance advance = cursor_.Advance(snap.info.Text("run_id").value_or(""), *slowlog);
+    for (const auto& e : advance.fresh) {
+      slowlog_longest_new_ = std::max(slowlog_longest_new_, static_cast<double>(e.duration_us) / 1e6);
+    }
     if (!slowlog_totals_) slowlog_totals_.emplace();
     slowlog_totals_->Add(advance);
     if (advance.lost > 0) {
@@ -316,6 +320,9 @@ void TargetPoller::CompleteBatch() {
     }
   }
   report_.signals = DeriveSignals(snap, config_);
+  double usec = 0;
+  for (const auto& [name, stat] : snap.commandstats) usec += stat.usec;
+  commands_usec_total_ = usec;
   FinishPoll(true);
 }
 
@@ -337,6 +344,7 @@ void TargetPoller::FailPoll(const std::string& stage, const std::string& detail,
     needs_handshake_ = true;
   }
   // Mark the poll over before closing: Close() runs the pending callbacks of this poll.
+  last_poll_timed_out_ = stage == "timeout";
   FinishPoll(false);
   if (close_connection) conn_.Close(TransportError::kClosed, "poll failed");
 }
@@ -364,7 +372,70 @@ void TargetPoller::FinishPoll(bool success) {
   report_.supported = supported_;
   report_.slowlog = slowlog_totals_;
   report_.probe = probe_.Figures();
+  if (success) last_poll_timed_out_ = false;
+  AssessRiskNow(now);
   Publish();
+}
+
+RiskSample TargetPoller::MakeRiskSample(Nanos now) const {
+  RiskSample s;
+  s.at = now;
+  s.up = report_.up;
+  s.poll_timed_out = last_poll_timed_out_;
+  if (report_.up && report_.signals) {
+    const RedisSignals& sig = *report_.signals;
+    s.connected_clients = sig.connected_clients;
+    s.maxclients = sig.maxclients;
+    s.rejected_connections_total = sig.rejected_connections_total;
+    s.connections_received_total = sig.connections_received_total;
+    for (const auto& pool : config_.pools) {
+      auto it = sig.pool_connections.find(pool.name);
+      if (it != sig.pool_connections.end()) s.pools[pool.name] = {it->second, pool.size};
+    }
+    s.used_memory = sig.memory_used_bytes;
+    s.maxmemory = sig.maxmemory_bytes;
+    s.system_memory = sig.system_memory_bytes;
+    s.oom_errors_total = sig.oom_errors_total;
+    s.evicted_keys_total = sig.evicted_keys_total;
+    s.keys_with_expiry = sig.keys_with_expiry;
+    s.policy = sig.maxmemory_policy;
+    s.tcp_backlog = sig.tcp_backlog;
+    s.commands_usec_total = commands_usec_total_;
+  }
+  if (slowlog_totals_) {
+    s.slowlog_seconds_total = slowlog_totals_->durations.sum();
+    s.slowlog_seconds_by_command = slowlog_totals_->seconds_by_command;
+    s.slowlog_longest_new = slowlog_longest_new_;
+  }
+  const ProbeFigures& p = report_.probe;
+  s.connect_max_clients_total = p.connect_refusals.at("max_clients");
+  s.connect_timeouts_total = p.connect_refusals.at("timeout");
+  s.connect_duration = p.connect_duration_seconds;
+  s.ping_p50 = p.window_p50;
+  s.ping_p99 = p.window_p99;
+  s.ping_max = p.window_max;
+  s.ping_failures_total = p.ping_failures;
+  s.ping_timeouts_total = p.ping_timeouts;
+  s.tcp_rtt = p.tcp_rtt_seconds;
+  s.local = local_;
+  if (report_.listen_queue) {
+    s.queue_length = report_.listen_queue->length;
+    s.queue_max = report_.listen_queue->max;
+  }
+  if (kernel_) {
+    if (kernel_->listen_overflows) s.listen_overflows_total = static_cast<double>(*kernel_->listen_overflows);
+    if (kernel_->somaxconn) s.somaxconn = static_cast<double>(*kernel_->somaxconn);
+  }
+  return s;
+}
+
+void TargetPoller::AssessRiskNow(Nanos now) {
+  risk_window_.push_back(MakeRiskSample(now));
+  slowlog_longest_new_ = 0;
+  const Nanos horizon = now - config_.thresholds.risk_window.count();
+  while (risk_window_.size() > 1 && risk_window_.front().at < horizon) risk_window_.pop_front();
+  const std::vector<RiskSample> window(risk_window_.begin(), risk_window_.end());
+  report_.risk = AssessRisk(window, config_);
 }
 
 void TargetPoller::Publish() { store_.Publish(std::make_shared<const TargetReport>(report_)); }

@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "common/log_limiter.h"
 #include "config/config.h"
+#include "derive/risk.h"
 #include "derive/signals.h"
 #include "snapshot/report.h"
 #include "sources/redis/latency_probe.h"
@@ -35,6 +37,8 @@ class TargetPoller {
   void SetListenQueue(std::optional<TargetReport::ListenQueue> queue) {
     report_.listen_queue = queue;
   }
+  // The latest host-wide kernel counters, for the backlog judgement.
+  void SetKernelCounters(const KernelCounters& counters) { kernel_ = counters; }
 
  private:
   // One command of a poll's pipelined batch, and what to do with its reply.
@@ -56,6 +60,9 @@ class TargetPoller {
   void FailPoll(const std::string& stage, const std::string& detail, bool close_connection);
   void FinishPoll(bool success);
   void Publish();
+  RiskSample MakeRiskSample(Nanos now) const;
+  // Adds this poll to the risk window and judges the five causes again.
+  void AssessRiskNow(Nanos now);
 
   event_base* base_;
   const Clock& clock_;
@@ -95,6 +102,13 @@ class TargetPoller {
 
   TargetReport report_;
   LogLimiter log_limiter_;
+
+  // Risk model inputs.
+  std::deque<RiskSample> risk_window_;
+  double slowlog_longest_new_ = 0;  // longest entry first seen since the last sample
+  std::optional<double> commands_usec_total_;
+  bool last_poll_timed_out_ = false;
+  std::optional<KernelCounters> kernel_;
 };
 
 }  // namespace rte

@@ -1,0 +1,272 @@
+// The risk model, cause by cause, on hand-built windows of per-poll samples.
+#include <catch2/catch.hpp>
+
+#include "derive/risk.h"
+
+using namespace rte;
+
+namespace {
+
+constexpr Nanos kSec = 1'000'000'000;
+
+// A healthy local target: nothing near any limit.
+RiskSample Healthy(Nanos at) {
+  RiskSample s;
+  s.at = at;
+  s.up = true;
+  s.connected_clients = 10;
+  s.maxclients = 10000;
+  s.rejected_connections_total = 0;
+  s.connections_received_total = 100 + static_cast<double>(at / kSec);
+  s.ping_p50 = 0.0002;
+  s.ping_p99 = 0.0005;
+  s.ping_max = 0.0009;
+  s.tcp_rtt = 0.00005;
+  s.used_memory = 10e6;
+  s.maxmemory = 100e6;
+  s.system_memory = 16e9;
+  s.oom_errors_total = 0;
+  s.evicted_keys_total = 0;
+  s.keys_with_expiry = 0;
+  s.policy = "noeviction";
+  s.slowlog_seconds_total = 0;
+  s.slowlog_longest_new = 0;
+  s.local = true;
+  s.queue_length = 0;
+  s.queue_max = 511;
+  s.tcp_backlog = 511;
+  s.listen_overflows_total = 1000;
+  return s;
+}
+
+TargetConfig Target(std::chrono::milliseconds client_timeout = std::chrono::milliseconds(1000)) {
+  TargetConfig t;
+  t.name = "t";
+  t.client_timeout = client_timeout;
+  return t;
+}
+
+// Two samples 10 s apart: `change` edits the newer one.
+std::vector<RiskSample> Window(const std::function<void(RiskSample&, RiskSample&)>& change) {
+  std::vector<RiskSample> w = {Healthy(100 * kSec), Healthy(110 * kSec)};
+  change(w[0], w[1]);
+  return w;
+}
+
+double RiskOf(const RiskAssessment& a, Cause c) {
+  INFO(CauseName(c) << " missing: " << a.Get(c).missing_reason);
+  REQUIRE(a.Get(c).risk.has_value());
+  return *a.Get(c).risk;
+}
+
+}  // namespace
+
+TEST_CASE("ramp maps warn to 0.5 and crit to 0.8", "[risk]") {
+  CHECK(Ramp(0, 0.8, 0.95) == 0);
+  CHECK(Ramp(0.4, 0.8, 0.95) == 0);
+  CHECK(Ramp(0.6, 0.8, 0.95) == Approx(0.25));
+  CHECK(Ramp(0.8, 0.8, 0.95) == Approx(0.5));
+  CHECK(Ramp(0.95, 0.8, 0.95) == Approx(0.8));
+  CHECK(Ramp(1.10, 0.8, 0.95) == Approx(1.0));
+  CHECK(Ramp(5, 0.8, 0.95) == 1.0);
+}
+
+TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]") {
+  using Change = std::function<void(RiskSample&, RiskSample&)>;
+  struct Case {
+    const char* what;
+    Change change;
+    std::chrono::milliseconds client_timeout;
+    Cause cause;
+    double at_least;
+  };
+  const std::vector<Case> cases = {
+      {"clients at 96% of maxclients",
+       [](RiskSample&, RiskSample& n) { n.connected_clients = 9600; }, std::chrono::milliseconds(1000),
+       Cause::kPool, 0.8},
+      {"a rejected connection", [](RiskSample&, RiskSample& n) { n.rejected_connections_total = 3; },
+       std::chrono::milliseconds(1000), Cause::kPool, 1.0},
+      {"a pool at its declared size",
+       [](RiskSample&, RiskSample& n) { n.pools["api"] = {50, 50}; }, std::chrono::milliseconds(1000),
+       Cause::kPool, 0.8},
+      {"fresh connects refused at maxclients",
+       [](RiskSample& o, RiskSample& n) {
+         o.connect_max_clients_total = 1;
+         n.connect_max_clients_total = 4;
+       },
+       std::chrono::milliseconds(1000), Cause::kPool, 1.0},
+      {"PING p99 at 80% of client_timeout, server idle",
+       [](RiskSample&, RiskSample& n) {
+         n.ping_p50 = 0.081;
+         n.ping_p99 = 0.085;
+       },
+       std::chrono::milliseconds(100), Cause::kNetwork, 0.8},
+      {"PING timeouts without server evidence",
+       [](RiskSample&, RiskSample& n) { n.ping_timeouts_total = 2; }, std::chrono::milliseconds(1000),
+       Cause::kNetwork, 1.0},
+      {"memory at 99% under noeviction",
+       [](RiskSample&, RiskSample& n) { n.used_memory = 99e6; }, std::chrono::milliseconds(1000),
+       Cause::kMemory, 0.8},
+      {"new OOM errors", [](RiskSample&, RiskSample& n) { n.oom_errors_total = 5; },
+       std::chrono::milliseconds(1000), Cause::kMemory, 1.0},
+      {"volatile-lru with nothing volatile is noeviction",
+       [](RiskSample&, RiskSample& n) {
+         n.policy = "volatile-lru";
+         n.used_memory = 99e6;
+       },
+       std::chrono::milliseconds(1000), Cause::kMemory, 0.8},
+      {"a 300 ms command against a 500 ms timeout",
+       [](RiskSample&, RiskSample& n) {
+         n.slowlog_seconds_total = 0.3;
+         n.slowlog_longest_new = 0.3;
+         n.slowlog_seconds_by_command["debug"] = 0.3;
+         // The PINGs queued behind it saw the stall too.
+         n.ping_p99 = 0.3;
+         n.ping_max = 0.3;
+       },
+       std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
+      {"slow commands 30% of the window",
+       [](RiskSample&, RiskSample& n) {
+         n.slowlog_seconds_total = 3;
+         n.slowlog_longest_new = 0.05;
+         n.slowlog_seconds_by_command["keys"] = 3;
+       },
+       std::chrono::milliseconds(1000), Cause::kSlowlog, 0.8},
+      {"accept queue full", [](RiskSample&, RiskSample& n) { n.queue_length = 512; },
+       std::chrono::milliseconds(1000), Cause::kBacklog, 0.8},
+      {"host overflows during a burst that reached this target",
+       [](RiskSample& o, RiskSample& n) {
+         n.listen_overflows_total = 1500;
+         n.connections_received_total = *o.connections_received_total + 2000;
+       },
+       std::chrono::milliseconds(1000), Cause::kBacklog, 1.0},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      const auto window = Window(c.change);
+      const RiskAssessment a = AssessRisk(window, Target(c.client_timeout));
+      CHECK(RiskOf(a, c.cause) >= c.at_least);
+      for (Cause other : kCauses) {
+        if (other == c.cause) continue;
+        INFO("other cause " << CauseName(other));
+        CHECK(RiskOf(a, other) < 0.5);
+      }
+      CHECK_FALSE(a.Get(c.cause).evidence.empty());
+      CHECK_FALSE(a.Get(c.cause).fix.empty());
+    }
+  }
+}
+
+TEST_CASE("a healthy target is below 0.2 on every cause", "[risk]") {
+  const auto window = Window([](RiskSample&, RiskSample&) {});
+  const RiskAssessment a = AssessRisk(window, Target());
+  for (Cause c : kCauses) CHECK(RiskOf(a, c) < 0.2);
+  CHECK(a.reachable);
+}
+
+TEST_CASE("host-wide overflows are not blamed on a target whose queue had room", "[risk]") {
+  const auto window = Window([](RiskSample&, RiskSample& n) { n.listen_overflows_total = 5000; });
+  const RiskAssessment a = AssessRisk(window, Target());
+  CHECK(RiskOf(a, Cause::kBacklog) < 0.2);
+  CHECK_THAT(a.Get(Cause::kBacklog).evidence.back(), Catch::Contains("not attributed"));
+}
+
+TEST_CASE("edge cases", "[risk]") {
+  SECTION("first poll: one sample, counters cannot rise yet") {
+    const std::vector<RiskSample> one = {Healthy(kSec)};
+    const RiskAssessment a = AssessRisk(one, Target());
+    for (Cause c : kCauses) CHECK(RiskOf(a, c) < 0.2);
+  }
+  SECTION("maxclients unknown and no pools: pool cannot be judged from gauges alone") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.maxclients.reset();
+      n.maxclients.reset();
+      o.rejected_connections_total.reset();
+      n.rejected_connections_total.reset();
+    });
+    CHECK(AssessRisk(w, Target()).Get(Cause::kPool).missing_reason == "maxclients_unknown");
+  }
+  SECTION("maxmemory 0 compares against system memory") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.maxmemory = 0;
+      n.used_memory = 15.5e9;
+    });
+    CHECK(RiskOf(AssessRisk(w, Target()), Cause::kMemory) >= 0.8);
+  }
+  SECTION("eviction policies cap memory risk below warn") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.policy = "allkeys-lru";
+      n.used_memory = 100e6;
+      n.evicted_keys_total = 50;
+    });
+    CHECK(RiskOf(AssessRisk(w, Target()), Cause::kMemory) < 0.5);
+  }
+  SECTION("slowlog reset or restart: the cumulative total never goes backwards here") {
+    // The exporter's own totals survive SLOWLOG RESET; a restart of the exporter starts them
+    // at 0, which Increase() reads as a reset.
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.slowlog_seconds_total = 50;
+      n.slowlog_seconds_total = 0.01;
+    });
+    CHECK(RiskOf(AssessRisk(w, Target()), Cause::kSlowlog) < 0.2);
+  }
+  SECTION("slowlog refused: the cause is absent, not 0") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.slowlog_seconds_total.reset();
+      n.slowlog_seconds_total.reset();
+    });
+    const auto a = AssessRisk(w, Target());
+    CHECK_FALSE(a.Get(Cause::kSlowlog).risk.has_value());
+    CHECK(a.Get(Cause::kSlowlog).missing_reason == "slowlog_refused");
+  }
+  SECTION("remote target: backlog cannot be measured") {
+    auto w = Window([](RiskSample& o, RiskSample& n) { o.local = n.local = false; });
+    CHECK(AssessRisk(w, Target()).Get(Cause::kBacklog).missing_reason == "not_local");
+  }
+  SECTION("unreachable: probe timeouts are network 1, kernel backlog still judged") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n = RiskSample{};
+      n.at = 110 * kSec;
+      n.local = true;
+      n.queue_length = 0;
+      n.queue_max = 511;
+      n.listen_overflows_total = 1000;
+      n.ping_timeouts_total = 3;
+      n.poll_timed_out = true;
+    });
+    const auto a = AssessRisk(w, Target());
+    CHECK_FALSE(a.reachable);
+    CHECK(RiskOf(a, Cause::kNetwork) == 1.0);
+    CHECK(a.Get(Cause::kMemory).missing_reason == "target_down");
+    CHECK(RiskOf(a, Cause::kBacklog) < 0.2);
+  }
+  SECTION("unreachable at maxclients: pool 1") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.up = false;
+      n.connect_max_clients_total = 2;
+    });
+    CHECK(RiskOf(AssessRisk(w, Target()), Cause::kPool) == 1.0);
+  }
+  SECTION("a blocked server's PING timeouts are the slowlog's, not the network's") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.ping_timeouts_total = 2;
+      n.ping_p99 = 1.0;
+      n.slowlog_seconds_total = 2;
+      n.slowlog_longest_new = 2;
+      n.slowlog_seconds_by_command["debug"] = 2;
+    });
+    const auto a = AssessRisk(w, Target());
+    CHECK(RiskOf(a, Cause::kNetwork) < 0.5);
+    CHECK(RiskOf(a, Cause::kSlowlog) >= 0.8);
+  }
+  SECTION("an effective backlog below the expected burst warns") {
+    auto w = Window([](RiskSample& o, RiskSample& n) { o.queue_max = n.queue_max = 128; });
+    TargetConfig t = Target();
+    t.thresholds.expected_connection_burst = 1000;
+    CHECK(RiskOf(AssessRisk(w, t), Cause::kBacklog) == Approx(0.5));
+  }
+  SECTION("empty window: nothing can be judged") {
+    const auto a = AssessRisk({}, Target());
+    for (Cause c : kCauses) CHECK(a.Get(c).missing_reason == "no_samples");
+  }
+}
