@@ -140,7 +140,8 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
     }
   }
   if (now.tcp_rtt) {
-    risk = std::max(risk, std::min(0.6, Ramp(*now.tcp_rtt, budget, 10 * budget)));
+    // One smoothed value, inflated by delayed ACKs when the server replies late and by
+    // scheduling on a busy host: it counts only against client_timeout, like the p99.
     risk = std::max(risk, Ramp(*now.tcp_rtt / timeout, t.latency_warn_ratio, t.latency_crit_ratio));
     out.evidence.push_back(fmt::format("kernel TCP RTT {} (excludes server time)", Ms(*now.tcp_rtt)));
   }
@@ -292,9 +293,8 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
       if (auto d = Increase(w.samples[i - 1].connections_received_total, s.connections_received_total)) {
         burst = std::max(burst, *d);
       }
-      // A connect that needed a SYN retransmit (first one after 1 s) or never completed.
-      slow_connect |= s.connect_timeouts_total > w.samples[i - 1].connect_timeouts_total ||
-                      s.connect_duration.value_or(0) >= 1.0;
+      // A TCP handshake that needed a SYN retransmit (the first comes after 1 s).
+      slow_connect |= s.connect_tcp_duration.value_or(0) >= 0.9;
     }
   }
   double risk = Ramp(fill_max, t.backlog_warn_ratio, t.backlog_crit_ratio);
@@ -350,6 +350,32 @@ const char* CauseName(Cause cause) {
     case Cause::kBacklog: return "backlog";
   }
   return "unknown";
+}
+
+RiskLevel LevelOf(const std::optional<double>& risk) {
+  if (!risk) return RiskLevel::kUnknown;
+  if (*risk >= kCritRisk) return RiskLevel::kCritical;
+  if (*risk >= kWarnRisk) return RiskLevel::kWarn;
+  return RiskLevel::kOk;
+}
+
+const char* LevelName(RiskLevel level) {
+  switch (level) {
+    case RiskLevel::kOk: return "ok";
+    case RiskLevel::kWarn: return "warn";
+    case RiskLevel::kCritical: return "critical";
+    case RiskLevel::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::vector<const CauseRisk*> RankCauses(const RiskAssessment& assessment) {
+  std::vector<const CauseRisk*> ranked;
+  for (const auto& c : assessment.causes) ranked.push_back(&c);
+  std::stable_sort(ranked.begin(), ranked.end(), [](const CauseRisk* a, const CauseRisk* b) {
+    return a->risk.value_or(-1) > b->risk.value_or(-1);
+  });
+  return ranked;
 }
 
 double Ramp(double x, double warn, double crit) {

@@ -37,6 +37,7 @@ struct RiskSample {
   double connect_max_clients_total = 0;                    // fresh-connect probe refusals
   double connect_timeouts_total = 0;
   std::optional<double> connect_duration;
+  std::optional<double> connect_tcp_duration;  // the TCP handshake part of it
   // network
   std::optional<double> ping_p50, ping_p99, ping_max;
   double ping_failures_total = 0;
@@ -70,6 +71,13 @@ struct RiskAssessment {
   bool reachable = false;  // the newest poll succeeded
   const CauseRisk& Get(Cause c) const { return causes[static_cast<size_t>(c)]; }
 };
+
+enum class RiskLevel { kOk, kWarn, kCritical, kUnknown };
+RiskLevel LevelOf(const std::optional<double>& risk);
+const char* LevelName(RiskLevel level);  // "ok", "warn", "critical", "unknown"
+
+// The causes ordered for a reader: highest risk first, unjudged causes last.
+std::vector<const CauseRisk*> RankCauses(const RiskAssessment& assessment);
 
 // Piecewise-linear ramp: 0 up to warn/2, 0.5 at warn, 0.8 at crit, 1 at crit + (crit - warn).
 double Ramp(double x, double warn, double crit);

@@ -22,6 +22,7 @@ struct ProbeFigures {
   std::optional<double> window_p50, window_p99, window_max;
   std::optional<double> tcp_rtt_seconds;  // kernel smoothed RTT of the probe socket (TCP_INFO)
   std::optional<double> connect_duration_seconds;
+  std::optional<double> connect_tcp_seconds;  // of that: until the TCP handshake completed
   std::map<std::string, double> connect_refusals;  // reason → count
 };
 

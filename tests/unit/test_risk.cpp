@@ -270,3 +270,23 @@ TEST_CASE("edge cases", "[risk]") {
     for (Cause c : kCauses) CHECK(a.Get(c).missing_reason == "no_samples");
   }
 }
+
+TEST_CASE("ranking puts the highest risk first and unjudged causes last", "[risk]") {
+  RiskAssessment a;
+  for (size_t i = 0; i < kCauses.size(); ++i) a.causes[i].cause = kCauses[i];
+  a.causes[0].risk = 0.1;
+  a.causes[1].missing_reason = "no_samples";
+  a.causes[2].risk = 0.9;
+  a.causes[3].risk = 0.5;
+  a.causes[4].risk = 0.1;
+  const auto ranked = RankCauses(a);
+  CHECK(ranked[0]->cause == Cause::kMemory);
+  CHECK(ranked[1]->cause == Cause::kSlowlog);
+  CHECK(ranked[2]->cause == Cause::kPool);  // ties keep the fixed cause order
+  CHECK(ranked[3]->cause == Cause::kBacklog);
+  CHECK(ranked[4]->cause == Cause::kNetwork);
+  CHECK(LevelOf(0.8) == RiskLevel::kCritical);
+  CHECK(LevelOf(0.79) == RiskLevel::kWarn);
+  CHECK(LevelOf(0.49) == RiskLevel::kOk);
+  CHECK(LevelOf(std::nullopt) == RiskLevel::kUnknown);
+}

@@ -110,14 +110,20 @@ void LatencyProbe::ProbeFreshConnect() {
                  [this](TransportError error, const std::string& detail) {
                    if (!fresh_running_) return;
                    if (error != TransportError::kNone) {
+                     if (error == TransportError::kTimeout) {
+                       figures_.connect_tcp_seconds =
+                           static_cast<double>(clock_.MonotonicNanos() - fresh_started_) / 1e9;
+                     }
                      const bool max_clients = detail.find("max number of clients") != std::string::npos;
                      FinishConnectProbe(max_clients                          ? "max_clients"
                                         : error == TransportError::kTimeout ? "timeout"
                                                                              : "refused");
                      return;
                    }
-                   const Nanos left = fresh_started_ + config_.client_timeout.count() -
-                                      clock_.MonotonicNanos();
+                   const Nanos now = clock_.MonotonicNanos();
+                   // A SYN dropped by a full accept queue shows here as a 1 s (then 3 s) step.
+                   figures_.connect_tcp_seconds = static_cast<double>(now - fresh_started_) / 1e9;
+                   const Nanos left = fresh_started_ + config_.client_timeout.count() - now;
                    fresh_.Send({"PING"}, Duration(std::max<Nanos>(left, 1'000'000)),
                                [this](CommandOutcome outcome) {
                                  if (!fresh_running_) return;

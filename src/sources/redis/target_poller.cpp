@@ -411,6 +411,7 @@ RiskSample TargetPoller::MakeRiskSample(Nanos now) const {
   s.connect_max_clients_total = p.connect_refusals.at("max_clients");
   s.connect_timeouts_total = p.connect_refusals.at("timeout");
   s.connect_duration = p.connect_duration_seconds;
+  s.connect_tcp_duration = p.connect_tcp_seconds;
   s.ping_p50 = p.window_p50;
   s.ping_p99 = p.window_p99;
   s.ping_max = p.window_max;

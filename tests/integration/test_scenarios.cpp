@@ -1,0 +1,174 @@
+// One scenario per cause against real redis-servers: the fault is injected on one target while
+// a healthy target is polled by the same exporter. The matching risk must reach 0.8, the other
+// four causes of that target must stay below 0.5, and the healthy target below 0.2 throughout.
+#define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "delay_proxy.h"
+#include "exporter_process.h"
+#include "redis_server.h"
+
+using namespace rte::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* const kCauseNames[] = {"pool", "network", "memory", "slowlog", "backlog"};
+
+std::string Config(const std::string& faulty_address, const std::string& healthy_address,
+                   const std::string& extra_faulty = "", const std::string& poll = "250ms") {
+  return "poll_interval: " + poll + "\n"
+         "probe_interval: 100ms\n"
+         "thresholds: {risk_window: 20s}\n"
+         "targets:\n"
+         "  - name: faulty\n"
+         "    address: " + faulty_address + "\n" + extra_faulty +
+         "  - name: healthy\n"
+         "    address: " + healthy_address + "\n";
+}
+
+double Risk(const MetricsText& m, const std::string& target, const std::string& cause) {
+  auto v = m.Value("redis_timeout_risk", {{"target", target}, {"cause", cause}});
+  return v.value_or(-1);  // -1: absent
+}
+
+// Scrapes until `cause` of the faulty target reaches 0.8 and then for `settle` longer, and
+// checks on every scrape that the other causes stay below 0.5 and the healthy target below 0.2.
+void ExpectDiagnosis(ExporterProcess& exporter, const std::string& cause,
+                     std::chrono::milliseconds timeout = 20s,
+                     std::chrono::milliseconds settle = 1500ms) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::optional<std::chrono::steady_clock::time_point> reached;
+  MetricsText last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = exporter.ScrapeMetrics();
+    INFO(last.text());
+    for (const char* other : kCauseNames) {
+      if (other == cause) continue;
+      INFO("faulty target, cause " << other);
+      REQUIRE(Risk(last, "faulty", other) < 0.5);
+    }
+    for (const char* any : kCauseNames) {
+      INFO("healthy target, cause " << any);
+      const double r = Risk(last, "healthy", any);
+      REQUIRE(r < 0.2);
+    }
+    if (!reached && Risk(last, "faulty", cause) >= 0.8) reached = std::chrono::steady_clock::now();
+    if (reached && std::chrono::steady_clock::now() - *reached >= settle) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(last.text());
+  REQUIRE(reached.has_value());
+  CHECK(Risk(last, "faulty", cause) >= 0.8);
+}
+
+void WaitJudged(ExporterProcess& exporter) {
+  REQUIRE(exporter.WaitForMetric("redis_timeout_risk", {{"target", "faulty"}, {"cause", "network"}},
+                                 Present(), 10s));
+  REQUIRE(exporter.WaitForMetric("redis_timeout_risk", {{"target", "healthy"}, {"cause", "network"}},
+                                 Present(), 10s));
+}
+
+}  // namespace
+
+TEST_CASE("scenario pool: maxclients 20 and 25 idle connections", "[scenario]") {
+  RedisServer faulty({"--maxclients", "20"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  RedisClients idle = faulty.OpenClients(25);
+  ExpectDiagnosis(exporter, "pool");
+}
+
+TEST_CASE("scenario network: 40 ms each way against a 100 ms client timeout", "[scenario]") {
+  RedisServer faulty;
+  RedisServer healthy;
+  DelayProxy proxy("127.0.0.1", static_cast<std::uint16_t>(faulty.port()), 0ms);
+  REQUIRE(proxy.Start().ok());
+  ExporterProcess exporter = StartExporter(Config("127.0.0.1:" + std::to_string(proxy.port()),
+                                                  healthy.address(), "    client_timeout: 100ms\n"));
+  WaitJudged(exporter);
+  proxy.SetDelay(40ms);
+  ExpectDiagnosis(exporter, "network");
+}
+
+TEST_CASE("scenario memory: noeviction at maxmemory, writes until OOM", "[scenario]") {
+  RedisServer faulty({"--maxmemory", "3mb", "--maxmemory-policy", "noeviction"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  const std::string value(10000, 'x');
+  bool oom = false;
+  for (int i = 0; i < 2000 && !oom; ++i) {
+    oom = faulty.Command({"SET", "key:" + std::to_string(i), value}).is_error();
+  }
+  REQUIRE(oom);
+  ExpectDiagnosis(exporter, "memory");
+}
+
+TEST_CASE("scenario slowlog: repeated DEBUG SLEEP 0.3 against a 500 ms client timeout",
+          "[scenario]") {
+  RedisServer faulty({"--enable-debug-command", "local"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(
+      Config(faulty.address(), healthy.address(), "    client_timeout: 500ms\n", "1s"));
+  WaitJudged(exporter);
+  std::atomic<bool> stop{false};
+  std::thread sleeper([&] {
+    while (!stop) {
+      faulty.CommandOnNewConnection({"DEBUG", "SLEEP", "0.3"}, "", 5s);
+      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(100ms);
+    }
+  });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      t.join();
+    }
+  } join{stop, sleeper};
+  ExpectDiagnosis(exporter, "slowlog", 25s, 3s);
+}
+
+TEST_CASE("scenario backlog: tcp-backlog 4 and a burst of 2,000 connects", "[scenario]") {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < 4096 && limit.rlim_max >= 4096) {
+    limit.rlim_cur = 4096;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  RedisServer faulty({"--tcp-backlog", "4", "--maxclients", "10000"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  std::vector<int> fds;
+  for (int i = 0; i < 2000; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) break;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(faulty.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    fds.push_back(fd);
+  }
+  REQUIRE(fds.size() == 2000);
+  struct Close {
+    std::vector<int>& fds;
+    ~Close() {
+      for (int fd : fds) close(fd);
+    }
+  } closer{fds};
+  ExpectDiagnosis(exporter, "backlog");
+}
