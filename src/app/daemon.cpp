@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "exposition/triage_page.h"
+
 namespace rte {
 
 Daemon::Daemon(DaemonOptions options)
@@ -20,6 +22,10 @@ Status Daemon::Start() {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = RenderMetrics(collector_);
     return r;
+  });
+  http_.Route("/triage", [this](const std::string&) {
+    return HttpResponse{200, "text/html; charset=utf-8",
+                        RenderTriagePage(store_.All(), clock_.WallSeconds())};
   });
   http_.Route("/-/healthy", [](const std::string&) { return HttpResponse{200, "text/plain", "OK\n"}; });
   http_.Route("/-/reload", [this](const std::string& method) {
@@ -73,6 +79,7 @@ HttpResponse Daemon::LandingPage() const {
 <h1>redis-timeout-exporter</h1>
 <p>Tells which of five causes (pool, network, memory, slowlog, backlog) is about to make Redis time out.</p>
 <ul>
+<li><a href="/triage">/triage</a>: which of the five causes is it? Ranked per target, with evidence and fixes</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics from the latest poll (scrapes never query Redis)</li>
 <li><a href="/-/healthy">/-/healthy</a>: liveness</li>
 <li>POST /-/reload: re-read the config file (SIGHUP does the same)</li>
