@@ -9,11 +9,13 @@
 #include <string>
 
 #include "app/daemon.h"
+#include "app/triage.h"
 #include "config/config.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
+       redis-timeout-exporter triage --help
 
   --config.file=PATH          YAML config (default /etc/redis-timeout-exporter/config.yaml)
   --web.listen-address=ADDR   where /metrics is served (default :9478)
@@ -85,6 +87,11 @@ void SetUpLogging(const std::string& level) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "triage") {
+    signal(SIGPIPE, SIG_IGN);
+    SetUpLogging("error");  // stderr, so stdout stays the report
+    return rte::RunTriage(argc - 1, argv + 1);
+  }
   Flags flags;
   std::string error;
   if (!ParseFlags(argc, argv, flags, error)) {

@@ -30,6 +30,7 @@ struct TargetReport {
   std::map<OptionalCommand, bool> supported;  // known after the first successful contact
   std::optional<RedisSignals> signals;        // present while the target is up
   std::optional<SlowlogTotals> slowlog;       // present once the slowlog could be read
+  std::vector<SlowlogEntry> recent_slowlog;   // newest entries of the last SLOWLOG GET (≤ 5)
   ProbeFigures probe;
   // Accept queue of the target's listening socket; only for targets on this host.
   struct ListenQueue {

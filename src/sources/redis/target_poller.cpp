@@ -308,6 +308,8 @@ void TargetPoller::CompleteBatch() {
   snap.supported = supported_;
 
   if (slowlog) {
+    report_.recent_slowlog.assign(slowlog->begin(),
+                                  slowlog->begin() + static_cast<long>(std::min<size_t>(5, slowlog->size())));
     const SlowlogAdvance advance = cursor_.Advance(snap.info.Text("run_id").value_or(""), *slowlog);
     for (const auto& e : advance.fresh) {
       slowlog_longest_new_ = std::max(slowlog_longest_new_, static_cast<double>(e.duration_us) / 1e6);

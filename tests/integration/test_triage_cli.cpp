@@ -1,0 +1,99 @@
+// `redis-timeout-exporter triage` end to end: real faults, text and JSON output, exit codes.
+#define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "exporter_process.h"
+#include "loopback.h"
+#include "redis_server.h"
+#include "temp_dir.h"
+
+using namespace rte::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+ExporterRun Triage(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"triage", "--duration=2s"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunExporter(argv, 20s);
+}
+
+}  // namespace
+
+TEST_CASE("triage names pool at maxclients, as text and JSON", "[triage]") {
+  RedisServer redis({"--maxclients", "20"});
+  RedisClients idle = redis.OpenClients(25);
+  const ExporterRun text = Triage({"--address=" + redis.address()});
+  INFO(text.stdout_text << text.stderr_text);
+  CHECK(text.exit_code == 2);
+  CHECK_THAT(text.stdout_text, Catch::Contains("CRITICAL: pool"));
+  CHECK_THAT(text.stdout_text, Catch::Contains("1. pool"));
+  CHECK_THAT(text.stdout_text, Catch::Contains("fix: Raise maxclients"));
+  CHECK_THAT(text.stdout_text, Catch::Contains("exit code 2"));
+
+  const ExporterRun json = Triage({"--address=" + redis.address(), "--output=json"});
+  INFO(json.stdout_text << json.stderr_text);
+  CHECK(json.exit_code == 2);
+  const auto doc = nlohmann::json::parse(json.stdout_text);
+  REQUIRE(doc["targets"].size() == 1);
+  const auto& target = doc["targets"][0];
+  CHECK(target["reachable"] == true);
+  CHECK(target["level"] == "critical");
+  CHECK(target["causes"][0]["cause"] == "pool");
+  CHECK(target["causes"][0]["level"] == "critical");
+  CHECK(target["causes"][0]["risk"].get<double>() >= 0.8);
+  CHECK_FALSE(target["causes"][0]["evidence"].empty());
+  CHECK(doc["exit_code"] == 2);
+}
+
+TEST_CASE("triage names memory under noeviction, and reads targets from a config file",
+          "[triage]") {
+  RedisServer full({"--maxmemory", "3mb", "--maxmemory-policy", "noeviction"});
+  RedisServer fine;
+  const std::string value(10000, 'x');
+  bool oom = false;
+  for (int i = 0; i < 2000 && !oom; ++i) {
+    oom = full.Command({"SET", "key:" + std::to_string(i), value}).is_error();
+  }
+  REQUIRE(oom);
+  TempDir dir;
+  const std::string config = dir.path() + "/triage.yaml";
+  {
+    std::ofstream out(config);
+    out << "targets:\n  - {name: full, address: '" << full.address() << "'}\n"
+        << "  - {name: fine, address: '" << fine.address() << "'}\n";
+  }
+  const ExporterRun json = Triage({"--config.file=" + config, "--output=json"});
+  INFO(json.stdout_text << json.stderr_text);
+  CHECK(json.exit_code == 2);
+  const auto doc = nlohmann::json::parse(json.stdout_text);
+  REQUIRE(doc["targets"].size() == 2);
+  for (const auto& t : doc["targets"]) {
+    if (t["name"] == "full") {
+      CHECK(t["causes"][0]["cause"] == "memory");
+      CHECK(t["causes"][0]["level"] == "critical");
+      CHECK_THAT(t["causes"][0]["fix"].get<std::string>(), Catch::Contains("allkeys-lfu"));
+    } else {
+      CHECK(t["level"] == "ok");
+    }
+  }
+}
+
+TEST_CASE("triage exit codes: healthy 0, unreachable 3, bad flags 64", "[triage]") {
+  RedisServer redis;
+  const ExporterRun ok = Triage({"--address=" + redis.address()});
+  INFO(ok.stdout_text << ok.stderr_text);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.stdout_text, Catch::Contains("OK: no cause near a timeout"));
+
+  const ExporterRun down = Triage({"--address=127.0.0.1:" + std::to_string(FreeLoopbackPort())});
+  INFO(down.stdout_text << down.stderr_text);
+  CHECK(down.exit_code == 3);
+  CHECK_THAT(down.stdout_text, Catch::Contains("UNREACHABLE"));
+
+  CHECK(RunExporter({"triage", "--output=yaml", "--address=127.0.0.1:1"}).exit_code == 64);
+  CHECK(RunExporter({"triage"}).exit_code == 64);
+}
