@@ -48,6 +48,24 @@ std::string MissingText(const std::string& reason) {
   return "not judged: no samples yet";
 }
 
+double MaxRisk(const TargetReport& r) {
+  double worst = -1;
+  for (const auto& c : r.risk.causes) worst = std::max(worst, c.risk.value_or(-1));
+  return worst;
+}
+
+// Worst first: unreachable targets, then by highest risk; ties keep config order.
+std::vector<std::shared_ptr<const TargetReport>> WorstFirst(const TriageResult& result) {
+  auto ordered = result.reports;
+  std::stable_sort(ordered.begin(), ordered.end(), [&](const auto& a, const auto& b) {
+    const bool a_down = NeverReached(result, a->config.name);
+    const bool b_down = NeverReached(result, b->config.name);
+    if (a_down != b_down) return a_down;
+    return MaxRisk(*a) > MaxRisk(*b);
+  });
+  return ordered;
+}
+
 }  // namespace
 
 int TriageExitCode(const TriageResult& result) {
@@ -65,7 +83,7 @@ std::string RenderTriageText(const TriageResult& result) {
   std::string out = fmt::format("redis-timeout-exporter triage: {} target(s), {:.0f} s of samples, {}\n",
                                 result.reports.size(), result.duration_seconds,
                                 Timestamp(result.generated_at));
-  for (const auto& r : result.reports) {
+  for (const auto& r : WorstFirst(result)) {
     const auto ranked = RankCauses(r->risk);
     std::string verdict;
     if (NeverReached(result, r->config.name)) {
@@ -111,7 +129,7 @@ std::string RenderTriageJson(const TriageResult& result) {
   doc["duration_seconds"] = result.duration_seconds;
   doc["exit_code"] = TriageExitCode(result);
   doc["targets"] = nlohmann::json::array();
-  for (const auto& r : result.reports) {
+  for (const auto& r : WorstFirst(result)) {
     nlohmann::json t;
     t["name"] = r->config.name;
     t["address"] = r->config.endpoint.ToString();

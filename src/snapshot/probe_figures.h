@@ -23,7 +23,8 @@ struct ProbeFigures {
   std::optional<double> tcp_rtt_seconds;  // kernel smoothed RTT of the probe socket (TCP_INFO)
   std::optional<double> connect_duration_seconds;
   std::optional<double> connect_tcp_seconds;  // of that: until the TCP handshake completed
-  std::map<std::string, double> connect_refusals;  // reason → count
+  std::map<std::string, double> connect_refusals = {
+      {"max_clients", 0}, {"refused", 0}, {"timeout", 0}, {"closed", 0}};  // reason → count
 };
 
 }  // namespace rte

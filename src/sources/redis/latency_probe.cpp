@@ -1,6 +1,8 @@
 #include "sources/redis/latency_probe.h"
 
 #include <netinet/in.h>
+
+#include <algorithm>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -17,7 +19,6 @@ LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock
       fresh_(base, dns, clock),
       window_(config.latency_window.count()) {
   tick_ = event_new(base, -1, EV_PERSIST, &LatencyProbe::OnTick, this);
-  for (const char* reason : kConnectRefusalReasons) figures_.connect_refusals[reason] = 0;
 }
 
 LatencyProbe::~LatencyProbe() { event_free(tick_); }
@@ -36,6 +37,7 @@ void LatencyProbe::OnTick(evutil_socket_t, short, void* self) {
 void LatencyProbe::Ping() {
   if (in_flight_) return;  // the previous PING has not come back and not timed out yet
   if (conn_.idle()) {
+    if (clock_.MonotonicNanos() < next_connect_) return;
     in_flight_ = true;
     const std::uint64_t seq = ++seq_;
     conn_.Connect(config_.endpoint, config_.client_timeout,
@@ -45,8 +47,10 @@ void LatencyProbe::Ping() {
                     if (error != TransportError::kNone) {
                       figures_.ping_failures += 1;
                       if (error == TransportError::kTimeout) figures_.ping_timeouts += 1;
+                      BackOff();
                       return;
                     }
+                    refused_max_clients_ = false;
                     // Authenticate and name the connection; these replies are not timed.
                     if (!config_.password.empty()) {
                       auto secret = ReadSecret(config_.password);
@@ -58,7 +62,13 @@ void LatencyProbe::Ping() {
                       }
                     }
                     conn_.Send({"CLIENT", "SETNAME", "redis-timeout-exporter-probe"},
-                               config_.client_timeout, [](CommandOutcome) {});
+                               config_.client_timeout, [this](CommandOutcome o) {
+                                 // At maxclients Redis answers the first command with this
+                                 // error and closes: a pool signal, not a network one.
+                                 refused_max_clients_ |=
+                                     o.ok() && o.reply.is_error() &&
+                                     ClassifyError(o.reply.str) == ErrorKind::kMaxClients;
+                               });
                     Ping();
                   });
     return;
@@ -77,6 +87,12 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
   in_flight_ = false;
   const Nanos now = clock_.MonotonicNanos();
   const Nanos rtt = now - sent_at_;
+  if (refused_max_clients_ || (outcome.ok() && outcome.reply.is_error() &&
+                               ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients)) {
+    conn_.Close(TransportError::kClosed, "max number of clients reached");
+    BackOff();
+    return;
+  }
   if (!outcome.ok()) {
     // The connection is closed by now (timeout or reset); the next tick reconnects.
     figures_.ping_failures += 1;
@@ -88,9 +104,15 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
     }
     return;
   }
+  connect_backoff_ = 0;
   window_.Add(now, rtt);
   figures_.ping_rtt.Observe(static_cast<double>(rtt) / 1e9);
   ReadTcpRtt();
+}
+
+void LatencyProbe::BackOff() {
+  connect_backoff_ = std::clamp<Nanos>(2 * connect_backoff_, 1'000'000'000, 16'000'000'000);
+  next_connect_ = clock_.MonotonicNanos() + connect_backoff_;
 }
 
 void LatencyProbe::ReadTcpRtt() {

@@ -33,6 +33,7 @@ class LatencyProbe {
   void OnPong(std::uint64_t seq, CommandOutcome outcome);
   void FinishConnectProbe(const char* refusal);
   void ReadTcpRtt();
+  void BackOff();
 
   const Clock& clock_;
   const TargetConfig& config_;
@@ -40,6 +41,11 @@ class LatencyProbe {
   RespConnection conn_;
   RespConnection fresh_;
   bool in_flight_ = false;
+  // After a failed connect the probe waits before reconnecting, so a full or dead server is
+  // not hit (and its rejected_connections counter not inflated) every probe_interval.
+  Nanos next_connect_ = 0;
+  bool refused_max_clients_ = false;  // this connection was greeted with "max number of clients"
+  Nanos connect_backoff_ = 0;
   std::uint64_t seq_ = 0;
   Nanos sent_at_ = 0;
   bool fresh_running_ = false;
