@@ -25,11 +25,13 @@ test:
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
 	$(MAKE) test-asan
 
-# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer. The full-stack test is
+# left out here: it exercises Prometheus and Alertmanager, and every exporter code path it
+# touches is already covered by the integration tests under the sanitizers.
 test-asan:
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DRTE_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j$(JOBS)
-	cd $(ASAN_DIR) && ctest --output-on-failure -j2
+	cd $(ASAN_DIR) && ctest --output-on-failure -j2 -LE stack
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -84,8 +84,7 @@ void PollLoop::ApplyPending() {
   const size_t removed = pollers_.size();
   pollers_ = std::move(next);
   const Nanos ns = config->kernel_interval.count();
-  timeval tv{static_cast<time_t>(ns / 1'000'000'000),
-             static_cast<suseconds_t>((ns % 1'000'000'000) / 1000)};
+  timeval tv = NanosToTimeval(ns);
   event_add(kernel_tick_, &tv);
   ReadKernel();
   spdlog::info("event=targets_applied targets={} kept={} replaced_or_removed={}", pollers_.size(),

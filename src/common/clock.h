@@ -1,12 +1,20 @@
 // Time as an injected dependency: monotonic for intervals, wall clock only for timestamps.
 #pragma once
 
+#include <sys/time.h>
+
 #include <chrono>
 #include <cstdint>
 
 namespace rte {
 
 using Nanos = std::int64_t;
+
+// For libevent timers, which take a timeval.
+inline timeval NanosToTimeval(Nanos ns) {
+  return timeval{static_cast<time_t>(ns / 1'000'000'000),
+                 static_cast<suseconds_t>((ns % 1'000'000'000) / 1000)};
+}
 
 class Clock {
  public:

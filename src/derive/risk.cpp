@@ -132,8 +132,9 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
   }
   const double budget = ToSeconds(t.latency_budget);
   if (now.ping_p50 && slow_busy_share < 0.5) {
-    // A typical round trip over budget is a slow path even far from the timeout: warn, no page.
-    risk = std::max(risk, std::min(0.6, Ramp(*now.ping_p50, budget, 10 * budget)));
+    // A typical round trip over budget is a slow path even far from the timeout: it rises from
+    // the budget and warns at twice it (a margin for a busy exporter host), never pages.
+    risk = std::max(risk, std::min(0.6, Ramp(*now.ping_p50, 2 * budget, 20 * budget)));
     if (*now.ping_p50 > budget) {
       out.evidence.push_back(fmt::format("PING p50 {} is over the latency budget {}",
                                          Ms(*now.ping_p50), Ms(budget)));

@@ -3,43 +3,14 @@
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "connect_burst.h"
 #include "exporter_process.h"
 #include "redis_server.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Non-blocking connects to 127.0.0.1:port, held open until destroyed.
-class ConnectBurst {
- public:
-  ConnectBurst(int port, int n) {
-    for (int i = 0; i < n; ++i) {
-      const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<std::uint16_t>(port));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // EINPROGRESS expected
-      fds_.push_back(fd);
-    }
-  }
-  ~ConnectBurst() {
-    for (int fd : fds_) close(fd);
-  }
-
- private:
-  std::vector<int> fds_;
-};
-
-}  // namespace
 
 TEST_CASE("backlog: a full accept queue and host overflows are reported, then drain",
           "[probe][backlog]") {

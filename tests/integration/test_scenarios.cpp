@@ -4,16 +4,12 @@
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "connect_burst.h"
 #include "delay_proxy.h"
 #include "exporter_process.h"
 #include "redis_server.h"
@@ -142,33 +138,11 @@ TEST_CASE("scenario slowlog: repeated DEBUG SLEEP 0.3 against a 500 ms client ti
 }
 
 TEST_CASE("scenario backlog: tcp-backlog 4 and a burst of 2,000 connects", "[scenario]") {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  if (limit.rlim_cur < 4096 && limit.rlim_max >= 4096) {
-    limit.rlim_cur = 4096;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
   RedisServer faulty({"--tcp-backlog", "4", "--maxclients", "10000"});
   RedisServer healthy;
   ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
   WaitJudged(exporter);
-  std::vector<int> fds;
-  for (int i = 0; i < 2000; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) break;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(faulty.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    fds.push_back(fd);
-  }
-  REQUIRE(fds.size() == 2000);
-  struct Close {
-    std::vector<int>& fds;
-    ~Close() {
-      for (int fd : fds) close(fd);
-    }
-  } closer{fds};
+  ConnectBurst burst(faulty.port(), 2000);
+  REQUIRE(burst.size() == 2000);
   ExpectDiagnosis(exporter, "backlog");
 }

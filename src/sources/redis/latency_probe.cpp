@@ -25,8 +25,7 @@ LatencyProbe::~LatencyProbe() { event_free(tick_); }
 
 void LatencyProbe::Start() {
   const Nanos ns = config_.probe_interval.count();
-  timeval tv{static_cast<time_t>(ns / 1'000'000'000),
-             static_cast<suseconds_t>((ns % 1'000'000'000) / 1000)};
+  timeval tv = NanosToTimeval(ns);
   event_add(tick_, &tv);
 }
 

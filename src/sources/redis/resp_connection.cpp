@@ -131,8 +131,7 @@ void RespConnection::ArmTimer() {
     return;
   }
   const Nanos wait = std::max<Nanos>(0, deadline - clock_.MonotonicNanos());
-  timeval tv{static_cast<time_t>(wait / 1'000'000'000),
-             static_cast<suseconds_t>((wait % 1'000'000'000) / 1000)};
+  timeval tv = NanosToTimeval(wait);
   evtimer_add(timer_, &tv);
 }
 

@@ -55,8 +55,7 @@ void TargetPoller::Start(Duration first_delay) {
 
 void TargetPoller::ScheduleNextTick() {
   const Nanos wait = std::max<Nanos>(0, next_tick_ - clock_.MonotonicNanos());
-  timeval tv{static_cast<time_t>(wait / 1'000'000'000),
-             static_cast<suseconds_t>((wait % 1'000'000'000) / 1000)};
+  timeval tv = NanosToTimeval(wait);
   evtimer_add(tick_, &tv);
 }
 
@@ -194,6 +193,17 @@ void TargetPoller::Refused(OptionalCommand command, const Reply& error) {
   }
 }
 
+bool TargetPoller::OptionalCommandFailed(OptionalCommand command, const char* stage,
+                                         const Reply& reply) {
+  if (!reply.is_error()) return false;
+  if (IsRefusal(ClassifyError(reply.str))) {
+    Refused(command, reply);
+  } else {
+    ++report_.poll_errors[stage];
+  }
+  return true;
+}
+
 void TargetPoller::CompleteBatch() {
   const Nanos now = clock_.MonotonicNanos();
   RedisSnapshot snap;
@@ -249,38 +259,21 @@ void TargetPoller::CompleteBatch() {
         info_ok = true;
         break;
       case Step::kSlowlog:
-        if (reply.is_error()) {
-          if (IsRefusal(kind)) {
-            Refused(OptionalCommand::kSlowlog, reply);
-          } else {
-            ++report_.poll_errors["slowlog"];
-          }
-        } else {
+        if (!OptionalCommandFailed(OptionalCommand::kSlowlog, item.stage, reply)) {
           supported_[OptionalCommand::kSlowlog] = true;
           slowlog = ParseSlowlog(reply);
         }
         break;
       case Step::kConfigGet:
         config_replied = true;
-        if (reply.is_error()) {
+        if (OptionalCommandFailed(OptionalCommand::kConfig, item.stage, reply)) {
           config_complete = false;
-          if (IsRefusal(kind)) {
-            Refused(OptionalCommand::kConfig, reply);
-          } else {
-            ++report_.poll_errors["config"];
-          }
         } else {
           for (auto& [k, v] : ParseConfigGet(reply)) config_update[k] = v;
         }
         break;
       case Step::kClientList:
-        if (reply.is_error()) {
-          if (IsRefusal(kind)) {
-            Refused(OptionalCommand::kClient, reply);
-          } else {
-            ++report_.poll_errors["client_list"];
-          }
-        } else {
+        if (!OptionalCommandFailed(OptionalCommand::kClient, item.stage, reply)) {
           supported_[OptionalCommand::kClient] = true;
           clients_ = ParseClientList(reply.str);
           next_client_list_ = now + config_.client_list_interval.count();

@@ -57,6 +57,9 @@ class TargetPoller {
   void CompleteBatch();
   bool Wanted(OptionalCommand command) const;
   void Refused(OptionalCommand command, const Reply& error);
+  // An optional command's error reply: a refusal switches the command off (its fallback takes
+  // over), anything else counts against its stage. False when `reply` is not an error.
+  bool OptionalCommandFailed(OptionalCommand command, const char* stage, const Reply& reply);
   void FailPoll(const std::string& stage, const std::string& detail, bool close_connection);
   void FinishPoll(bool success);
   void Publish();
