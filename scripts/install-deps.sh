@@ -6,7 +6,8 @@ set -euo pipefail
 build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
             libspdlog-dev libevent-dev nlohmann-json3-dev catch2)
 run_pkgs=(redis-server redis-tools curl)
-test_pkgs=(redis-server redis-tools curl python3 prometheus prometheus-alertmanager chromium)
+test_pkgs=(redis-server redis-tools curl python3 python3-yaml prometheus prometheus-alertmanager
+           chromium)
 
 case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;
