@@ -131,6 +131,11 @@ vertical-align:middle;text-transform:uppercase}
 .target[data-state=critical]{border-left-color:var(--crit)}
 .target[data-state=warn]{border-left-color:var(--warn)}
 .target[data-state=ok]{border-left-color:var(--ok)}
+.target[data-state=down] .state,.target[data-state=critical] .state{background:var(--crit);
+color:var(--bg)}
+.target[data-state=warn] .state{background:var(--warn);color:var(--bg)}
+.target[data-state=ok] .state{background:var(--ok);color:var(--bg)}
+.target[data-state=unknown] .state{background:var(--unk);color:var(--bg)}
 .down-banner{background:var(--crit);color:var(--bg);font-weight:700;padding:.3em .5em;
 border-radius:.3em}
 .stale{color:var(--crit);font-weight:600}
@@ -147,7 +152,7 @@ ol.causes{list-style:none;padding:0;margin:.5em 0}
 .cause[data-level=ok] .level{color:var(--ok)}
 .cause[data-level=unknown] .level{color:var(--unk)}
 .cause ul{margin:.3em 0;padding-left:1.2em}
-.fix{margin:.3em 0}.fix b{display:block}
+.fix,.missing{margin:.3em 0}.fix b{display:block}
 details summary{cursor:pointer;color:var(--muted);font-size:.9em}
 )";
 

@@ -1,0 +1,272 @@
+// The /triage page renderer on hand-built TargetReports: ranking, levels, ordering of targets,
+// escaping and the words shown for causes that could not be judged.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "exposition/triage_page.h"
+
+using namespace rte;
+
+namespace {
+
+constexpr double kNow = 1'700'000'000.0;
+
+using Risks = std::map<Cause, std::optional<double>>;
+
+// A target whose causes carry `risks` (absent from the map: not judged, reason no_samples), with
+// one evidence line and a fix on every judged cause so the tests can see where they are shown.
+std::shared_ptr<const TargetReport> Report(const std::string& name, const Risks& risks,
+                                           bool up = true, std::optional<double> age = 1.0) {
+  auto r = std::make_shared<TargetReport>();
+  r->config.name = name;
+  r->config.poll_interval = std::chrono::seconds(5);
+  r->up = up;
+  if (age) r->last_success_wall = kNow - *age;
+  r->risk.reachable = up;
+  for (size_t i = 0; i < kCauses.size(); ++i) {
+    CauseRisk& c = r->risk.causes[i];
+    c.cause = kCauses[i];
+    auto it = risks.find(kCauses[i]);
+    if (it != risks.end() && it->second) {
+      c.risk = it->second;
+      c.evidence = {std::string("evidence of ") + CauseName(kCauses[i])};
+      c.fix = std::string("fix for ") + CauseName(kCauses[i]);
+    } else {
+      c.missing_reason = up ? "no_samples" : "target_down";
+    }
+  }
+  return r;
+}
+
+std::string Render(const std::vector<std::shared_ptr<const TargetReport>>& reports) {
+  return RenderTriagePage(reports, kNow);
+}
+
+std::vector<std::string> Matches(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> out;
+  const std::regex re(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+// data-target values in page order.
+std::vector<std::string> TargetOrder(const std::string& html) {
+  return Matches(html, R"re(<section class="target" data-target="([^"]*)")re");
+}
+
+// The card of one target (its name as it appears escaped in the attribute).
+std::string Card(const std::string& html, const std::string& escaped_name) {
+  const std::string open = "<section class=\"target\" data-target=\"" + escaped_name + "\"";
+  const size_t begin = html.find(open);
+  if (begin == std::string::npos) return "";
+  return html.substr(begin, html.find("</section>", begin) - begin);
+}
+
+// "cause:level" per li.cause of a card, in page order.
+std::vector<std::string> CauseLevels(const std::string& card) {
+  std::vector<std::string> out;
+  const std::regex re(R"re(<li class="cause" data-cause="(\w+)" data-level="(\w+)")re");
+  for (auto it = std::sregex_iterator(card.begin(), card.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back((*it)[1].str() + ":" + (*it)[2].str());
+  }
+  return out;
+}
+
+// The <li class="cause"> element of one cause, up to the start of the next one.
+std::string CauseItem(const std::string& card, const std::string& cause) {
+  const size_t begin = card.find("data-cause=\"" + cause + "\"");
+  if (begin == std::string::npos) return "";
+  const size_t end = card.find("<li class=\"cause\"", begin);
+  return card.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+}  // namespace
+
+TEST_CASE("triage page ranks the causes of a target by risk, coloured by level", "[triage]") {
+  using V = std::vector<std::string>;
+  auto [description, risks, expected] = GENERATE(table<std::string, Risks, V>({
+      {"one critical, one warn, one unknown",
+       {{Cause::kPool, 0.93}, {Cause::kNetwork, 0.1}, {Cause::kMemory, 0.55},
+        {Cause::kBacklog, 0.0}},
+       {"pool:critical", "memory:warn", "network:ok", "backlog:ok", "slowlog:unknown"}},
+      {"level boundaries are inclusive: 0.8 critical, 0.5 warn",
+       {{Cause::kPool, 0.4999}, {Cause::kNetwork, 0.5}, {Cause::kMemory, 0.8},
+        {Cause::kSlowlog, 0.7999}, {Cause::kBacklog, 1.0}},
+       {"backlog:critical", "memory:critical", "slowlog:warn", "network:warn", "pool:ok"}},
+      {"equal risks keep the fixed cause order",
+       {{Cause::kPool, 0.0}, {Cause::kNetwork, 0.0}, {Cause::kMemory, 0.0},
+        {Cause::kSlowlog, 0.0}, {Cause::kBacklog, 0.0}},
+       {"pool:ok", "network:ok", "memory:ok", "slowlog:ok", "backlog:ok"}},
+      {"nothing judged yet", {},
+       {"pool:unknown", "network:unknown", "memory:unknown", "slowlog:unknown",
+        "backlog:unknown"}},
+      {"a judged 0 ranks above every unknown",
+       {{Cause::kBacklog, 0.0}},
+       {"backlog:ok", "pool:unknown", "network:unknown", "memory:unknown", "slowlog:unknown"}},
+  }));
+  INFO(description);
+  const std::string html = Render({Report("cache", risks)});
+  CHECK(CauseLevels(Card(html, "cache")) == expected);
+}
+
+TEST_CASE("triage page prints each judged risk with two decimals", "[triage]") {
+  const std::string card =
+      Card(Render({Report("cache", {{Cause::kPool, 0.934}, {Cause::kNetwork, 0.0}})}), "cache");
+  CHECK_THAT(CauseItem(card, "pool"),
+             Catch::Contains(R"(data-level="critical" data-risk="0.93")") &&
+                 Catch::Contains(R"(<span class="risk">0.93</span>)"));
+  CHECK_THAT(CauseItem(card, "network"), Catch::Contains(R"(data-risk="0.00")"));
+  // An unjudged cause has no risk value at all: 0 would claim "no sign of this cause".
+  CHECK_THAT(CauseItem(card, "memory"), !Catch::Contains("data-risk"));
+}
+
+TEST_CASE("triage page colours each level", "[triage]") {
+  const std::string html = Render({Report("cache", {{Cause::kPool, 0.9}})});
+  // Colour per level lives in CSS keyed on data-level, so the hooks and the colours cannot
+  // disagree; the level is also written out for readers who cannot tell red from green.
+  CHECK_THAT(html, Catch::Contains("--crit:#b71c1c") && Catch::Contains("--warn:#8a5a00") &&
+                       Catch::Contains("--ok:#1b5e20") && Catch::Contains("--unk:#555"));
+  for (const char* level : {"critical", "warn", "ok", "unknown"}) {
+    INFO(level);
+    CHECK_THAT(html, Catch::Contains(std::string(".cause[data-level=") + level + "]{background:"));
+  }
+  CHECK_THAT(CauseItem(Card(html, "cache"), "pool"),
+             Catch::Contains(R"(<span class="level">critical</span>)"));
+}
+
+TEST_CASE("triage page shows the fix only for warn and critical causes", "[triage]") {
+  const std::string card = Card(
+      Render({Report("cache", {{Cause::kPool, 0.9}, {Cause::kMemory, 0.6}, {Cause::kNetwork, 0.1}})}),
+      "cache");
+  CHECK_THAT(CauseItem(card, "pool"), Catch::Contains("evidence of pool") &&
+                                          Catch::Contains("<b>Fix</b>fix for pool"));
+  CHECK_THAT(CauseItem(card, "memory"), Catch::Contains("<b>Fix</b>fix for memory"));
+  // ok: evidence one tap away, no fix ("No action" would only add noise).
+  CHECK_THAT(CauseItem(card, "network"), Catch::Contains("<details><summary>evidence</summary>") &&
+                                             Catch::Contains("evidence of network") &&
+                                             !Catch::Contains("fix for network"));
+}
+
+TEST_CASE("triage page explains in words why a cause is not judged", "[triage]") {
+  auto [reason, words] = GENERATE(table<std::string, std::string>({
+      {"target_down", "the target did not answer the last poll"},
+      {"no_samples", "waiting for the first polls and probes"},
+      {"maxclients_unknown", "maxclients could not be read"},
+      {"slowlog_refused", "SLOWLOG GET was refused"},
+      {"not_local", "listens on another host"},
+      {"listen_queue_unavailable", "accept queue of the listening socket could not be read"},
+      {"some_new_reason", "Not judged: some_new_reason."},
+  }));
+  auto r = std::make_shared<TargetReport>(*Report("cache", {{Cause::kPool, 0.1}}));
+  r->risk.causes[static_cast<size_t>(Cause::kBacklog)].missing_reason = reason;
+  const std::string item = CauseItem(Card(Render({r}), "cache"), "backlog");
+  INFO(item);
+  CHECK_THAT(item, Catch::Contains(R"(data-level="unknown")") &&
+                       Catch::Contains("data-reason=\"" + reason + "\"") &&
+                       Catch::Contains(words));
+}
+
+TEST_CASE("triage page escapes every string that comes from config or Redis", "[triage]") {
+  auto r = std::make_shared<TargetReport>(*Report("<b>&\"'x", {{Cause::kSlowlog, 0.9}}));
+  auto& slowlog = r->risk.causes[static_cast<size_t>(Cause::kSlowlog)];
+  slowlog.evidence = {"KEYS <script>alert(1)</script> took 2 s"};
+  slowlog.fix = "use SCAN & not KEYS <pattern>";
+  const std::string html = Render({r});
+  const std::string escaped = "&lt;b&gt;&amp;&quot;&#39;x";
+  CHECK(TargetOrder(html) == std::vector<std::string>{escaped});
+  CHECK_THAT(html, Catch::Contains("<h2>" + escaped + " "));
+  CHECK_THAT(html, Catch::Contains("KEYS &lt;script&gt;alert(1)&lt;/script&gt; took 2 s"));
+  CHECK_THAT(html, Catch::Contains("use SCAN &amp; not KEYS &lt;pattern&gt;"));
+  CHECK_THAT(html, !Catch::Contains("<b>&") && !Catch::Contains("<script"));
+}
+
+TEST_CASE("triage page never shows addresses or credentials", "[triage]") {
+  auto r = std::make_shared<TargetReport>(*Report("cache", {{Cause::kPool, 0.2}}));
+  r->config.endpoint.host = "10.1.2.3";
+  r->config.endpoint.port = 6380;
+  r->config.username = "svc-user";
+  r->config.password.file = "/run/secrets/redis-pass";
+  r->config.password.env_var = "REDIS_PASSWORD";
+  const std::string html = Render({r});
+  for (const char* secret : {"10.1.2.3", "6380", "svc-user", "/run/secrets", "REDIS_PASSWORD"}) {
+    INFO(secret);
+    CHECK_THAT(html, !Catch::Contains(secret));
+  }
+}
+
+TEST_CASE("triage page puts the worst target first", "[triage]") {
+  const std::string html = Render({
+      Report("a-ok", {{Cause::kPool, 0.1}, {Cause::kNetwork, 0.2}}),
+      Report("b-unjudged", {}),
+      Report("c-critical", {{Cause::kMemory, 0.95}}),
+      Report("d-warn", {{Cause::kSlowlog, 0.6}, {Cause::kPool, 0.1}}),
+      Report("e-critical-worse", {{Cause::kBacklog, 1.0}}),
+      Report("f-ok-tie", {{Cause::kPool, 0.2}}),
+  });
+  CHECK(TargetOrder(html) == std::vector<std::string>{"e-critical-worse", "c-critical", "d-warn",
+                                                      "a-ok", "f-ok-tie", "b-unjudged"});
+  CHECK_THAT(html, Catch::Contains(R"(data-critical="2" data-warn="1" data-ok="2")"));
+  CHECK_THAT(html, Catch::Contains("6 targets: 2 critical, 1 warn, 2 ok, 1 not judged yet"));
+}
+
+TEST_CASE("triage page flags an unreachable target above every critical one", "[triage]") {
+  const std::string html = Render({
+      Report("busy", {{Cause::kPool, 0.99}}),
+      Report("gone", {{Cause::kNetwork, 1.0}}, /*up=*/false, /*age=*/300.0),
+      Report("never", {}, /*up=*/false, /*age=*/std::nullopt),
+  });
+  CHECK(TargetOrder(html) == std::vector<std::string>{"gone", "never", "busy"});
+  const std::string gone = Card(html, "gone");
+  CHECK_THAT(gone, Catch::Contains(R"(data-state="down" data-up="false")") &&
+                       Catch::Contains("UNREACHABLE") &&
+                       Catch::Contains("last success 5 min ago"));
+  // What can still be said is said: the probe timing out is a network judgement.
+  CHECK(CauseLevels(gone).front() == "network:critical");
+  CHECK_THAT(CauseItem(gone, "memory"), Catch::Contains("did not answer the last poll"));
+  CHECK_THAT(Card(html, "never"), Catch::Contains("never reached since the exporter started"));
+  CHECK_THAT(html, Catch::Contains("3 targets: 2 unreachable, 1 critical, 0 warn, 0 ok"));
+}
+
+TEST_CASE("triage page says how old the data is", "[triage]") {
+  auto [age, text, stale] = GENERATE(table<double, std::string, bool>({
+      {0.4, "data 0.4 s old", false},
+      {12, "data 12 s old", false},
+      {-3, "data 0.0 s old", false},  // wall clock stepped back
+      {30, "data 30 s old (STALE)", true},  // poll_interval 5s: more than three polls missed
+      {7200, "data 2 h old (STALE)", true},
+  }));
+  INFO("age " << age);
+  const std::string card = Card(Render({Report("cache", {{Cause::kPool, 0.1}}, true, age)}), "cache");
+  CHECK_THAT(card, Catch::Contains(text) && Catch::Contains("polled every 5s"));
+  CHECK((card.find("class=\"muted stale\"") != std::string::npos) == stale);
+}
+
+TEST_CASE("triage page is a self-contained page for a phone", "[triage]") {
+  const std::string html = Render({Report("cache", {{Cause::kPool, 0.1}})});
+  CHECK_THAT(html, Catch::StartsWith("<!doctype html>"));
+  CHECK_THAT(html, Catch::Contains(R"(<meta name="viewport" content="width=device-width)"));
+  CHECK_THAT(html, Catch::Contains(R"(<meta http-equiv="refresh" content="5">)"));
+  CHECK_THAT(html, Catch::Contains(R"(<a href="/">)") && Catch::Contains(R"(<a href="/metrics">)"));
+  CHECK_THAT(html, Catch::Contains("Generated 2023-11-14 22:13:20 UTC"));
+  // No script, no external asset: it must load on a locked-down network at 2 AM.
+  CHECK_THAT(html, !Catch::Contains("<script") && !Catch::Contains("http://") &&
+                       !Catch::Contains("https://") && !Catch::Contains("<link"));
+  CHECK_THAT(html, Catch::EndsWith("</body></html>\n"));
+}
+
+TEST_CASE("triage page with no targets says so", "[triage]") {
+  const std::string html = Render({});
+  CHECK(TargetOrder(html).empty());
+  CHECK_THAT(html, Catch::Contains("0 targets: 0 critical, 0 warn, 0 ok") &&
+                       Catch::Contains("No target has been polled yet"));
+}
