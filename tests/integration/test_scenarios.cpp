@@ -13,6 +13,7 @@
 #include "delay_proxy.h"
 #include "exporter_process.h"
 #include "redis_server.h"
+#include "repeating_command.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
@@ -119,21 +120,7 @@ TEST_CASE("scenario slowlog: repeated DEBUG SLEEP 0.3 against a 500 ms client ti
   ExporterProcess exporter = StartExporter(
       Config(faulty.address(), healthy.address(), "    client_timeout: 500ms\n", "1s"));
   WaitJudged(exporter);
-  std::atomic<bool> stop{false};
-  std::thread sleeper([&] {
-    while (!stop) {
-      faulty.CommandOnNewConnection({"DEBUG", "SLEEP", "0.3"}, "", 5s);
-      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(100ms);
-    }
-  });
-  struct Join {
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~Join() {
-      stop = true;
-      t.join();
-    }
-  } join{stop, sleeper};
+  RepeatingCommand sleeper(faulty, {"DEBUG", "SLEEP", "0.3"}, 1s);
   ExpectDiagnosis(exporter, "slowlog", 25s, 3s);
 }
 

@@ -24,6 +24,7 @@
 #include "exporter_process.h"
 #include "loopback.h"
 #include "redis_server.h"
+#include "repeating_command.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 #include "wait_until.h"
@@ -232,21 +233,7 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
   for (int i = 0; i < 2000; ++i) {
     if (memory.Command({"SET", "key:" + std::to_string(i), value}).is_error()) break;
   }
-  std::atomic<bool> stop{false};
-  std::thread sleeper([&] {
-    while (!stop) {
-      slowlog.CommandOnNewConnection({"DEBUG", "SLEEP", "0.3"}, "", 5s);
-      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(100ms);
-    }
-  });
-  struct Join {
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~Join() {
-      stop = true;
-      t.join();
-    }
-  } join{stop, sleeper};
+  RepeatingCommand sleeper(slowlog, {"DEBUG", "SLEEP", "0.3"}, 1s);
   ConnectBurst burst(backlog.port(), 2000);
   REQUIRE(burst.size() == 2000);
 
