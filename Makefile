@@ -31,7 +31,7 @@ test:
 # covered by the integration tests.
 test-asan:
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DRTE_SANITIZE=ON
-	cmake --build $(ASAN_DIR) -j$(JOBS)
+	cmake --build $(ASAN_DIR) -j$(JOBS) --target unit_tests integration_tests
 	cd $(ASAN_DIR) && ctest --output-on-failure -j2 -L "unit|integration"
 
 clean:
