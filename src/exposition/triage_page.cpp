@@ -19,12 +19,23 @@ std::string Escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -77,11 +88,16 @@ enum class TargetState { kDown, kCritical, kWarn, kOk, kUnknown };
 
 const char* StateName(TargetState s) {
   switch (s) {
-    case TargetState::kDown: return "down";
-    case TargetState::kCritical: return "critical";
-    case TargetState::kWarn: return "warn";
-    case TargetState::kOk: return "ok";
-    case TargetState::kUnknown: return "unknown";
+    case TargetState::kDown:
+      return "down";
+    case TargetState::kCritical:
+      return "critical";
+    case TargetState::kWarn:
+      return "warn";
+    case TargetState::kOk:
+      return "ok";
+    case TargetState::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -97,10 +113,14 @@ std::optional<double> MaxRisk(const TargetReport& r) {
 TargetState StateOf(const TargetReport& r) {
   if (!r.up) return TargetState::kDown;
   switch (LevelOf(MaxRisk(r))) {
-    case RiskLevel::kCritical: return TargetState::kCritical;
-    case RiskLevel::kWarn: return TargetState::kWarn;
-    case RiskLevel::kOk: return TargetState::kOk;
-    case RiskLevel::kUnknown: return TargetState::kUnknown;
+    case RiskLevel::kCritical:
+      return TargetState::kCritical;
+    case RiskLevel::kWarn:
+      return TargetState::kWarn;
+    case RiskLevel::kOk:
+      return TargetState::kOk;
+    case RiskLevel::kUnknown:
+      return TargetState::kUnknown;
   }
   return TargetState::kUnknown;
 }
@@ -189,7 +209,8 @@ void RenderCause(const CauseRisk& c, std::string& html) {
     case RiskLevel::kOk:
       // Collapsed: at 2 AM the healthy causes should not push the culprit off the screen, but
       // their numbers are one tap away to confirm the all-clear.
-      if (!evidence.empty()) html += "<details><summary>evidence</summary>" + evidence + "</details>";
+      if (!evidence.empty())
+        html += "<details><summary>evidence</summary>" + evidence + "</details>";
       break;
     case RiskLevel::kUnknown:
       html += "<p class=\"missing\" data-reason=\"" + Escape(c.missing_reason) + "\">" +
@@ -252,9 +273,10 @@ std::string RenderTriagePage(const std::vector<std::shared_ptr<const TargetRepor
       "<meta http-equiv=\"refresh\" content=\"5\">"
       "<title>Redis timeout triage</title><style>";
   html += kStyle;
-  html += "</style></head><body>"
-          "<nav><a href=\"/\">home</a><a href=\"/metrics\">/metrics</a></nav>"
-          "<h1>Redis timeout triage</h1>";
+  html +=
+      "</style></head><body>"
+      "<nav><a href=\"/\">home</a><a href=\"/metrics\">/metrics</a></nav>"
+      "<h1>Redis timeout triage</h1>";
   html += fmt::format(
       "<p class=\"summary\" data-down=\"{0}\" data-critical=\"{1}\" data-warn=\"{2}\" "
       "data-ok=\"{3}\" data-unknown=\"{4}\">{5} target{6}: ",
@@ -274,8 +296,9 @@ std::string RenderTriagePage(const std::vector<std::shared_ptr<const TargetRepor
       UtcTime(now_wall), kWarnRisk, kCritRisk);
 
   if (sorted.empty()) {
-    html += "<p>No target has been polled yet: the first poll has not finished, or the config "
-            "has no targets.</p>";
+    html +=
+        "<p>No target has been polled yet: the first poll has not finished, or the config "
+        "has no targets.</p>";
   }
   for (const TargetReport* r : sorted) RenderTarget(*r, now_wall, html);
   return html + "</body></html>\n";

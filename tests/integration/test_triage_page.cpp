@@ -1,10 +1,9 @@
 // /triage loaded by Debian's headless Chromium from the real daemon while a fault is injected on
 // one of two redis-servers: the rendered DOM must rank the injected cause first for that target.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <regex>
 #include <string>

@@ -1,7 +1,6 @@
 // The /triage page renderer on hand-built TargetReports: ranking, levels, ordering of targets,
 // escaping and the words shown for causes that could not be judged.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <optional>
 #include <regex>
@@ -96,20 +95,28 @@ TEST_CASE("triage page ranks the causes of a target by risk, coloured by level",
   using V = std::vector<std::string>;
   auto [description, risks, expected] = GENERATE(table<std::string, Risks, V>({
       {"one critical, one warn, one unknown",
-       {{Cause::kPool, 0.93}, {Cause::kNetwork, 0.1}, {Cause::kMemory, 0.55},
+       {{Cause::kPool, 0.93},
+        {Cause::kNetwork, 0.1},
+        {Cause::kMemory, 0.55},
         {Cause::kBacklog, 0.0}},
        {"pool:critical", "memory:warn", "network:ok", "backlog:ok", "slowlog:unknown"}},
       {"level boundaries are inclusive: 0.8 critical, 0.5 warn",
-       {{Cause::kPool, 0.4999}, {Cause::kNetwork, 0.5}, {Cause::kMemory, 0.8},
-        {Cause::kSlowlog, 0.7999}, {Cause::kBacklog, 1.0}},
+       {{Cause::kPool, 0.4999},
+        {Cause::kNetwork, 0.5},
+        {Cause::kMemory, 0.8},
+        {Cause::kSlowlog, 0.7999},
+        {Cause::kBacklog, 1.0}},
        {"backlog:critical", "memory:critical", "slowlog:warn", "network:warn", "pool:ok"}},
       {"equal risks keep the fixed cause order",
-       {{Cause::kPool, 0.0}, {Cause::kNetwork, 0.0}, {Cause::kMemory, 0.0},
-        {Cause::kSlowlog, 0.0}, {Cause::kBacklog, 0.0}},
+       {{Cause::kPool, 0.0},
+        {Cause::kNetwork, 0.0},
+        {Cause::kMemory, 0.0},
+        {Cause::kSlowlog, 0.0},
+        {Cause::kBacklog, 0.0}},
        {"pool:ok", "network:ok", "memory:ok", "slowlog:ok", "backlog:ok"}},
-      {"nothing judged yet", {},
-       {"pool:unknown", "network:unknown", "memory:unknown", "slowlog:unknown",
-        "backlog:unknown"}},
+      {"nothing judged yet",
+       {},
+       {"pool:unknown", "network:unknown", "memory:unknown", "slowlog:unknown", "backlog:unknown"}},
       {"a judged 0 ranks above every unknown",
        {{Cause::kBacklog, 0.0}},
        {"backlog:ok", "pool:unknown", "network:unknown", "memory:unknown", "slowlog:unknown"}},
@@ -146,10 +153,11 @@ TEST_CASE("triage page colours each level", "[triage]") {
 
 TEST_CASE("triage page shows the fix only for warn and critical causes", "[triage]") {
   const std::string card = Card(
-      Render({Report("cache", {{Cause::kPool, 0.9}, {Cause::kMemory, 0.6}, {Cause::kNetwork, 0.1}})}),
+      Render(
+          {Report("cache", {{Cause::kPool, 0.9}, {Cause::kMemory, 0.6}, {Cause::kNetwork, 0.1}})}),
       "cache");
-  CHECK_THAT(CauseItem(card, "pool"), Catch::Contains("evidence of pool") &&
-                                          Catch::Contains("<b>Fix</b>fix for pool"));
+  CHECK_THAT(CauseItem(card, "pool"),
+             Catch::Contains("evidence of pool") && Catch::Contains("<b>Fix</b>fix for pool"));
   CHECK_THAT(CauseItem(card, "memory"), Catch::Contains("<b>Fix</b>fix for memory"));
   // ok: evidence one tap away, no fix ("No action" would only add noise).
   CHECK_THAT(CauseItem(card, "network"), Catch::Contains("<details><summary>evidence</summary>") &&
@@ -172,8 +180,7 @@ TEST_CASE("triage page explains in words why a cause is not judged", "[triage]")
   const std::string item = CauseItem(Card(Render({r}), "cache"), "backlog");
   INFO(item);
   CHECK_THAT(item, Catch::Contains(R"(data-level="unknown")") &&
-                       Catch::Contains("data-reason=\"" + reason + "\"") &&
-                       Catch::Contains(words));
+                       Catch::Contains("data-reason=\"" + reason + "\"") && Catch::Contains(words));
 }
 
 TEST_CASE("triage page escapes every string that comes from config or Redis", "[triage]") {
@@ -228,8 +235,7 @@ TEST_CASE("triage page flags an unreachable target above every critical one", "[
   CHECK(TargetOrder(html) == std::vector<std::string>{"gone", "never", "busy"});
   const std::string gone = Card(html, "gone");
   CHECK_THAT(gone, Catch::Contains(R"(data-state="down" data-up="false")") &&
-                       Catch::Contains("UNREACHABLE") &&
-                       Catch::Contains("last success 5 min ago"));
+                       Catch::Contains("UNREACHABLE") && Catch::Contains("last success 5 min ago"));
   // What can still be said is said: the probe timing out is a network judgement.
   CHECK(CauseLevels(gone).front() == "network:critical");
   CHECK_THAT(CauseItem(gone, "memory"), Catch::Contains("did not answer the last poll"));
@@ -241,12 +247,13 @@ TEST_CASE("triage page says how old the data is", "[triage]") {
   auto [age, text, stale] = GENERATE(table<double, std::string, bool>({
       {0.4, "data 0.4 s old", false},
       {12, "data 12 s old", false},
-      {-3, "data 0.0 s old", false},  // wall clock stepped back
+      {-3, "data 0.0 s old", false},        // wall clock stepped back
       {30, "data 30 s old (STALE)", true},  // poll_interval 5s: more than three polls missed
       {7200, "data 2 h old (STALE)", true},
   }));
   INFO("age " << age);
-  const std::string card = Card(Render({Report("cache", {{Cause::kPool, 0.1}}, true, age)}), "cache");
+  const std::string card =
+      Card(Render({Report("cache", {{Cause::kPool, 0.1}}, true, age)}), "cache");
   CHECK_THAT(card, Catch::Contains(text) && Catch::Contains("polled every 5s"));
   CHECK((card.find("class=\"muted stale\"") != std::string::npos) == stale);
 }
