@@ -4,7 +4,6 @@
 
 #include <event2/event.h>
 
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -107,7 +106,7 @@ class TargetPoller {
   LogLimiter log_limiter_;
 
   // Risk model inputs.
-  std::deque<RiskSample> risk_window_;
+  std::vector<RiskSample> risk_window_;  // oldest first
   double slowlog_longest_new_ = 0;  // longest entry first seen since the last sample
   std::optional<double> commands_usec_total_;
   bool last_poll_timed_out_ = false;
