@@ -9,7 +9,7 @@
 #include "common/clock.h"
 #include "exposition/collector.h"
 #include "exposition/http_server.h"
-#include "snapshot/report.h"
+#include "exposition/report_store.h"
 
 namespace rte {
 
@@ -24,7 +24,7 @@ class Daemon {
   explicit Daemon(DaemonOptions options);
   ~Daemon();
 
-  // Loads the config (exits the caller on failure), binds the port and starts the threads.
+  // Loads the config, binds the port and starts the threads; an error says which failed.
   Status Start();
   // Re-reads the config file; on failure the running config stays in force.
   Status Reload();

@@ -6,10 +6,34 @@
 
 #include <functional>
 
+#include "sources/kernel/local_address.h"
+
 namespace rte {
+namespace {
+
+// First polls are spread over at most this much (or one poll interval, if shorter), so a
+// large fleet does not poll in lockstep.
+constexpr Duration kMaxStartSpread = std::chrono::seconds(1);
+
+Duration StartOffset(const TargetConfig& target) {
+  const Duration spread = std::min<Duration>(target.poll_interval, kMaxStartSpread);
+  const auto slot = std::hash<std::string>{}(target.name) % static_cast<size_t>(spread.count() + 1);
+  return Duration(static_cast<Nanos>(slot));
+}
+
+bool IsLocal(const TargetConfig& target) {
+  return target.local.value_or(target.endpoint.kind == Endpoint::Kind::kUnix ||
+                               IsLocalAddress(target.endpoint.host));
+}
+
+}  // namespace
 
 PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_root)
-    : clock_(clock), store_(store), kernel_counters_(std::move(procfs_root)) {
+    : clock_(clock),
+      store_(store),
+      kernel_(std::move(procfs_root), [&store](std::shared_ptr<const KernelSnapshot> reading) {
+        store.PublishKernel(std::move(reading));
+      }) {
   evthread_use_pthreads();
   base_ = event_base_new();
   dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS);
@@ -19,14 +43,12 @@ PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_ro
   }
   wake_ = event_new(base_, -1, EV_PERSIST, &PollLoop::OnWake, this);
   event_add(wake_, nullptr);
-  kernel_tick_ = event_new(base_, -1, EV_PERSIST, &PollLoop::OnKernelTick, this);
 }
 
 PollLoop::~PollLoop() {
   Stop();
-  pollers_.clear();
+  targets_.clear();
   event_free(wake_);
-  event_free(kernel_tick_);
   evdns_base_free(dns_, 0);
   event_base_free(base_);
 }
@@ -53,6 +75,16 @@ void PollLoop::OnWake(evutil_socket_t, short, void* self) {
   static_cast<PollLoop*>(self)->ApplyPending();
 }
 
+void PollLoop::OnPollResult(TargetHistory& history, const PollResult& result) {
+  const auto kernel = kernel_.Latest();
+  const TargetReport& report = history.Advance(result, kernel.get());
+  if (report.slowlog_lost_this_poll > 0) {
+    spdlog::info("event=slowlog_entries_lost target={} lost={} hint=\"{}\"", report.config.name,
+                 report.slowlog_lost_this_poll, "raise slowlog-max-len or slowlog_fetch");
+  }
+  store_.Publish(std::make_shared<const TargetReport>(report));
+}
+
 void PollLoop::ApplyPending() {
   std::optional<Config> config;
   {
@@ -60,88 +92,36 @@ void PollLoop::ApplyPending() {
     config.swap(pending_);
   }
   if (!config) return;
-  std::map<std::string, std::unique_ptr<TargetPoller>> next;
+  std::map<std::string, Target> next;
+  std::vector<LocalListener> local;
   size_t kept = 0;
   for (const auto& target : config->targets) {
-    auto it = pollers_.find(target.name);
-    if (it != pollers_.end() && it->second->config() == target) {
+    if (IsLocal(target)) local.push_back({target.name, target.endpoint});
+    auto it = targets_.find(target.name);
+    if (it != targets_.end() && it->second.poller->config() == target) {
       next[target.name] = std::move(it->second);
-      pollers_.erase(it);
+      targets_.erase(it);
       ++kept;
       continue;
     }
-    auto poller = std::make_unique<TargetPoller>(base_, dns_, clock_, store_, target);
-    // Spread first polls over up to a second so a large fleet does not start in lockstep.
-    const auto spread = std::min<Duration>(target.poll_interval, std::chrono::seconds(1));
-    const auto offset = Duration(static_cast<Nanos>(std::hash<std::string>{}(target.name) %
-                                                    static_cast<size_t>(spread.count() / 10 + 1)));
-    poller->Start(offset);
-    next[target.name] = std::move(poller);
+    Target t;
+    t.history = std::make_unique<TargetHistory>(target, IsLocal(target));
+    TargetHistory* history = t.history.get();
+    t.poller = std::make_unique<TargetPoller>(
+        base_, dns_, clock_, target,
+        [this, history](PollResult result) { OnPollResult(*history, result); });
+    store_.Publish(std::make_shared<const TargetReport>(history->report()));
+    t.poller->Start(StartOffset(target));
+    next[target.name] = std::move(t);
   }
-  for (const auto& [name, poller] : pollers_) {
+  for (const auto& [name, target] : targets_) {
     if (!next.contains(name)) store_.Remove(name);
   }
-  const size_t removed = pollers_.size();
-  pollers_ = std::move(next);
-  const Nanos ns = config->kernel_interval.count();
-  timeval tv = NanosToTimeval(ns);
-  event_add(kernel_tick_, &tv);
-  ReadKernel();
-  spdlog::info("event=targets_applied targets={} kept={} replaced_or_removed={}", pollers_.size(),
+  const size_t removed = targets_.size();
+  targets_ = std::move(next);
+  kernel_.Configure(std::move(local), config->kernel_interval);
+  spdlog::info("event=targets_applied targets={} kept={} replaced_or_removed={}", targets_.size(),
                kept, removed);
-}
-
-void PollLoop::OnKernelTick(evutil_socket_t, short, void* self) {
-  static_cast<PollLoop*>(self)->ReadKernel();
-}
-
-void PollLoop::ReadKernel() {
-  auto report = std::make_shared<KernelReport>();
-  Nanos started = clock_.MonotonicNanos();
-  report->counters = kernel_counters_.Read();
-  report->counters_duration_seconds = static_cast<double>(clock_.MonotonicNanos() - started) / 1e9;
-
-  bool any_local = false, any_unix = false;
-  for (const auto& [name, poller] : pollers_) {
-    poller->SetKernelCounters(report->counters);
-    any_local |= poller->local();
-    any_unix |= poller->local() && poller->config().endpoint.kind == Endpoint::Kind::kUnix;
-  }
-  if (any_local) {
-    started = clock_.MonotonicNanos();
-    auto tcp = listen_queues_.ReadTcp();
-    Result<std::vector<UnixListener>> unix_listeners = std::vector<UnixListener>{};
-    if (any_unix) unix_listeners = listen_queues_.ReadUnix();
-    report->listen_queue_duration_seconds =
-        static_cast<double>(clock_.MonotonicNanos() - started) / 1e9;
-    report->listen_queue_read = true;
-    report->listen_queue_ok = tcp.ok();
-    if (!tcp.ok() && !listen_queue_warned_) {
-      listen_queue_warned_ = true;
-      spdlog::warn("event=listen_queue_unavailable error=\"{}\" effect=\"listen_queue_* series "
-                   "absent\"",
-                   tcp.error());
-    }
-    for (const auto& [name, poller] : pollers_) {
-      if (!poller->local()) continue;
-      const Endpoint& ep = poller->config().endpoint;
-      std::optional<TargetReport::ListenQueue> queue;
-      if (ep.kind == Endpoint::Kind::kTcp && tcp.ok()) {
-        if (const TcpListener* l =
-                FindListener(tcp.value(), static_cast<std::uint16_t>(ep.port), ep.host)) {
-          queue = TargetReport::ListenQueue{static_cast<double>(l->rqueue),
-                                            static_cast<double>(l->wqueue)};
-        }
-      } else if (ep.kind == Endpoint::Kind::kUnix && unix_listeners.ok()) {
-        if (const UnixListener* l = FindUnixListener(unix_listeners.value(), ep.path)) {
-          queue = TargetReport::ListenQueue{static_cast<double>(l->rqueue),
-                                            static_cast<double>(l->wqueue)};
-        }
-      }
-      poller->SetListenQueue(queue);
-    }
-  }
-  store_.PublishKernel(std::move(report));
 }
 
 }  // namespace rte

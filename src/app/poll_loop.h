@@ -1,5 +1,7 @@
-// The one thread that does all Redis I/O: a libevent loop running every target's poller.
-// The thread count does not grow with the number of targets.
+// The one thread that does all Redis I/O: a libevent loop running every target's poller. The
+// thread count does not grow with the number of targets. Each poll result meets the newest
+// kernel reading (taken on the kernel sampler's own thread) in the target's derive history,
+// and the report goes to the store.
 #pragma once
 
 #include <event2/event.h>
@@ -12,9 +14,9 @@
 
 #include "common/clock.h"
 #include "config/config.h"
-#include "snapshot/report.h"
-#include "sources/kernel/kernel_counters_reader.h"
-#include "sources/kernel/listen_queue_reader.h"
+#include "derive/target_history.h"
+#include "exposition/report_store.h"
+#include "sources/kernel/kernel_sampler.h"
 #include "sources/redis/target_poller.h"
 
 struct evdns_base;
@@ -30,30 +32,30 @@ class PollLoop {
 
   void Start();
   void Stop();
-  // Thread-safe. Targets whose settings did not change keep their poller (and counters).
+  // Thread-safe. Targets whose settings did not change keep their poller and history.
   void Apply(Config config);
 
  private:
+  // A target's source and its derive state, both used on the loop thread only.
+  struct Target {
+    std::unique_ptr<TargetHistory> history;
+    std::unique_ptr<TargetPoller> poller;
+  };
+
   static void OnWake(evutil_socket_t, short, void* self);
-  static void OnKernelTick(evutil_socket_t, short, void* self);
   void ApplyPending();
-  // Reads host-wide counters and every listener's accept queue, and hands each local target
-  // its own queue. Small reads of this host's kernel, so they run on the loop thread.
-  void ReadKernel();
+  void OnPollResult(TargetHistory& history, const PollResult& result);
 
   const Clock& clock_;
   ReportStore& store_;
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   event* wake_ = nullptr;
-  event* kernel_tick_ = nullptr;
-  KernelCountersReader kernel_counters_;
-  ListenQueueReader listen_queues_;
-  bool listen_queue_warned_ = false;
+  KernelSampler kernel_;
   std::thread thread_;
   std::mutex mu_;
   std::optional<Config> pending_;
-  std::map<std::string, std::unique_ptr<TargetPoller>> pollers_;  // loop thread only
+  std::map<std::string, Target> targets_;  // loop thread only
 };
 
 }  // namespace rte

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <vector>
 
 #include "common/clock.h"
 
@@ -30,10 +29,5 @@ class LatencyWindow {
   Nanos width_;
   std::deque<Sample> samples_;
 };
-
-// Buckets of redis_timeout_ping_rtt_seconds: 100 µs (loopback) to 10 s (a hung server).
-inline const std::vector<double> kPingBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                 0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                                 1,      2.5,     5,      10};
 
 }  // namespace rte

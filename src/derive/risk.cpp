@@ -56,7 +56,7 @@ struct Window {
 
 CauseRisk Pool(const Window& w, const TargetConfig& cfg) {
   const RiskThresholds& t = cfg.thresholds;
-  CauseRisk out{Cause::kPool, {}, "", {}, ""};
+  CauseRisk out{Cause::kPool, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
   double risk = 0;
   bool measured = false;
@@ -92,7 +92,7 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg) {
                                        connections, size, Pct(fill)));
   }
   if (!measured) {
-    out.missing_reason = now.up ? "maxclients_unknown" : "target_down";
+    out.missing_reason = now.up ? MissingReason::kMaxclientsUnknown : MissingReason::kTargetDown;
     return out;
   }
   out.risk = risk;
@@ -107,13 +107,13 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg) {
 CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
                   double slow_busy_share) {
   const RiskThresholds& t = cfg.thresholds;
-  CauseRisk out{Cause::kNetwork, {}, "", {}, ""};
+  CauseRisk out{Cause::kNetwork, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
   const double timeout = ToSeconds(cfg.client_timeout);
   // Timeouts, not refusals: a refused connection is a down server, not a slow path.
   const double failures = now.ping_timeouts_total - w.oldest().ping_timeouts_total;
   if (!now.ping_p99 && failures <= 0) {
-    out.missing_reason = now.up ? "no_samples" : "target_down";
+    out.missing_reason = now.up ? MissingReason::kNoSamples : MissingReason::kTargetDown;
     return out;
   }
   double risk = 0;
@@ -131,10 +131,12 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
     }
   }
   const double budget = ToSeconds(t.latency_budget);
-  if (now.ping_p50 && slow_busy_share < 0.5) {
+  if (now.ping_p50 && slow_busy_share < kBlockedBusyShare) {
     // A typical round trip over budget is a slow path even far from the timeout: it rises from
     // the budget and warns at twice it (a margin for a busy exporter host), never pages.
-    risk = std::max(risk, std::min(0.6, Ramp(*now.ping_p50, 2 * budget, 20 * budget)));
+    risk = std::max(risk, std::min(kLatencyBudgetRiskCap,
+                                   Ramp(*now.ping_p50, kLatencyBudgetWarnMultiple * budget,
+                                        kLatencyBudgetCritMultiple * budget)));
     if (*now.ping_p50 > budget) {
       out.evidence.push_back(fmt::format("PING p50 {} is over the latency budget {}",
                                          Ms(*now.ping_p50), Ms(budget)));
@@ -147,7 +149,8 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
     out.evidence.push_back(fmt::format("kernel TCP RTT {} (excludes server time)", Ms(*now.tcp_rtt)));
   }
   if (failures > 0) {
-    const bool server_blocked = longest_slow >= 0.8 * timeout || slow_busy_share >= 0.5;
+    const bool server_blocked =
+        longest_slow >= kBlockedLongestShare * timeout || slow_busy_share >= kBlockedBusyShare;
     if (server_blocked) {
       out.evidence.push_back(fmt::format(
           "{:.0f} PINGs timed out while a slow command blocked the server (see slowlog)", failures));
@@ -168,10 +171,10 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
 
 CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
   const RiskThresholds& t = cfg.thresholds;
-  CauseRisk out{Cause::kMemory, {}, "", {}, ""};
+  CauseRisk out{Cause::kMemory, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
   if (!now.up || !now.used_memory) {
-    out.missing_reason = "target_down";
+    out.missing_reason = MissingReason::kTargetDown;
     return out;
   }
   double risk = 0;
@@ -183,8 +186,9 @@ CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
   if (now.maxmemory && *now.maxmemory > 0) {
     const double fill = *now.used_memory / *now.maxmemory;
     const double r = Ramp(fill, t.memory_warn_ratio, t.memory_crit_ratio);
-    // Eviction policies make room instead of failing writes: at most a warning.
-    risk = rejects_writes ? r : std::min(0.4, r);
+    // Eviction policies make room instead of failing writes: at most a warning. Over the limit
+    // under a policy that refuses writes, the next write fails whether or not one came lately.
+    risk = !rejects_writes ? std::min(kEvictingMemoryRiskCap, r) : fill >= 1 ? 1.0 : r;
     out.evidence.push_back(fmt::format("used_memory {:.1f} MiB of maxmemory {:.1f} MiB ({}), "
                                        "policy {}",
                                        *now.used_memory / 1048576, *now.maxmemory / 1048576,
@@ -230,10 +234,10 @@ std::string SlowlogFix(const std::map<std::string, double>& by_command) {
 
 CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, double longest_slow, double busy) {
   const RiskThresholds& t = cfg.thresholds;
-  CauseRisk out{Cause::kSlowlog, {}, "", {}, ""};
+  CauseRisk out{Cause::kSlowlog, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
   if (!Latest<double>(w.samples, [](const RiskSample& s) { return s.slowlog_seconds_total; })) {
-    out.missing_reason = now.up ? "slowlog_refused" : "target_down";
+    out.missing_reason = now.up ? MissingReason::kSlowlogRefused : MissingReason::kTargetDown;
     return out;
   }
   const double timeout = ToSeconds(cfg.client_timeout);
@@ -271,15 +275,15 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, double longest_slow,
 
 CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
   const RiskThresholds& t = cfg.thresholds;
-  CauseRisk out{Cause::kBacklog, {}, "", {}, ""};
+  CauseRisk out{Cause::kBacklog, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
   if (!now.local) {
-    out.missing_reason = "not_local";
+    out.missing_reason = MissingReason::kNotLocal;
     return out;
   }
   const auto queue_max = Latest<double>(w.samples, [](const RiskSample& s) { return s.queue_max; });
   if (!queue_max || *queue_max <= 0) {
-    out.missing_reason = "listen_queue_unavailable";
+    out.missing_reason = MissingReason::kListenQueueUnavailable;
     return out;
   }
   double fill_max = 0;
@@ -295,7 +299,7 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
         burst = std::max(burst, *d);
       }
       // A TCP handshake that needed a SYN retransmit (the first comes after 1 s).
-      slow_connect |= s.connect_tcp_duration.value_or(0) >= 0.9;
+      slow_connect |= s.connect_tcp_duration.value_or(0) >= kSynRetransmitSeconds;
     }
   }
   double risk = Ramp(fill_max, t.backlog_warn_ratio, t.backlog_crit_ratio);
@@ -306,7 +310,7 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
     // ListenOverflows is one counter for the whole host: blame this target only when its own
     // queue was seen nearly full, a burst larger than its queue reached it, or its connects
     // needed SYN retransmits in the same window.
-    const bool own_queue = fill_max >= 0.9;
+    const bool own_queue = fill_max >= kOwnQueueFullRatio;
     const bool own_burst = burst > *queue_max;
     if (own_queue || own_burst || slow_connect) {
       risk = 1;
@@ -341,6 +345,38 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
 }
 
 }  // namespace
+
+const char* MissingReasonName(MissingReason reason) {
+  switch (reason) {
+    case MissingReason::kNone: return "";
+    case MissingReason::kNoSamples: return "no_samples";
+    case MissingReason::kTargetDown: return "target_down";
+    case MissingReason::kMaxclientsUnknown: return "maxclients_unknown";
+    case MissingReason::kSlowlogRefused: return "slowlog_refused";
+    case MissingReason::kNotLocal: return "not_local";
+    case MissingReason::kListenQueueUnavailable: return "listen_queue_unavailable";
+  }
+  return "unknown";
+}
+
+const char* MissingReasonText(MissingReason reason) {
+  switch (reason) {
+    case MissingReason::kNone: return "";
+    case MissingReason::kNoSamples: return "not judged yet: waiting for the first polls and probes";
+    case MissingReason::kTargetDown: return "not judged: the target did not answer the last poll";
+    case MissingReason::kMaxclientsUnknown:
+      return "not judged: maxclients could not be read (CONFIG refused, Redis before 7.0) and no "
+             "client pool with a size is configured";
+    case MissingReason::kSlowlogRefused:
+      return "not judged: SLOWLOG GET is refused (renamed command or ACL)";
+    case MissingReason::kNotLocal:
+      return "not judged: Redis listens on another host, so its accept queue cannot be read from "
+             "here (run the exporter or triage on that host)";
+    case MissingReason::kListenQueueUnavailable:
+      return "not judged: the accept queue of the listening socket could not be read";
+  }
+  return "not judged";
+}
 
 const char* CauseName(Cause cause) {
   switch (cause) {
@@ -388,9 +424,9 @@ double Ramp(double x, double warn, double crit) {
 
 RiskAssessment AssessRisk(std::span<const RiskSample> samples, const TargetConfig& target) {
   RiskAssessment out;
-  for (size_t i = 0; i < kCauses.size(); ++i) out.causes[i].cause = kCauses[i];
+  for (Cause c : kCauses) out.Get(c).cause = c;
   if (samples.empty()) {
-    for (auto& c : out.causes) c.missing_reason = "no_samples";
+    for (auto& c : out.causes) c.missing_reason = MissingReason::kNoSamples;
     return out;
   }
   const Window w{samples};
@@ -402,11 +438,11 @@ RiskAssessment AssessRisk(std::span<const RiskSample> samples, const TargetConfi
   if (auto spent = Increase(w.oldest().slowlog_seconds_total, w.newest().slowlog_seconds_total)) {
     busy = *spent / w.seconds(target.thresholds);
   }
-  out.causes[0] = Pool(w, target);
-  out.causes[1] = Network(w, target, longest_slow, busy);
-  out.causes[2] = Memory(w, target);
-  out.causes[3] = Slowlog(w, target, longest_slow, busy);
-  out.causes[4] = Backlog(w, target);
+  out.Get(Cause::kPool) = Pool(w, target);
+  out.Get(Cause::kNetwork) = Network(w, target, longest_slow, busy);
+  out.Get(Cause::kMemory) = Memory(w, target);
+  out.Get(Cause::kSlowlog) = Slowlog(w, target, longest_slow, busy);
+  out.Get(Cause::kBacklog) = Backlog(w, target);
   return out;
 }
 

@@ -20,6 +20,43 @@ enum class Cause { kPool, kNetwork, kMemory, kSlowlog, kBacklog };
 inline constexpr std::array<Cause, 5> kCauses = {Cause::kPool, Cause::kNetwork, Cause::kMemory,
                                                  Cause::kSlowlog, Cause::kBacklog};
 const char* CauseName(Cause cause);
+inline constexpr size_t CauseIndex(Cause cause) { return static_cast<size_t>(cause); }
+
+// Why a cause cannot be judged for a target. The name is the `reason` label of
+// risk_missing_info; the text is what the triage output and page say.
+enum class MissingReason {
+  kNone,                    // judged
+  kNoSamples,               // no poll or probe has finished yet
+  kTargetDown,              // the newest poll failed
+  kMaxclientsUnknown,       // maxclients unreadable and no pool with a size
+  kSlowlogRefused,          // SLOWLOG GET refused (renamed, ACL, managed Redis)
+  kNotLocal,                // the target listens on another host
+  kListenQueueUnavailable,  // its listening socket was not found in the kernel's dump
+};
+inline constexpr std::array<MissingReason, 6> kMissingReasons = {
+    MissingReason::kNoSamples,         MissingReason::kTargetDown,
+    MissingReason::kMaxclientsUnknown, MissingReason::kSlowlogRefused,
+    MissingReason::kNotLocal,          MissingReason::kListenQueueUnavailable};
+const char* MissingReasonName(MissingReason reason);
+const char* MissingReasonText(MissingReason reason);
+
+// The numbers of the model, by the names docs/risk.md uses.
+// An evicting policy makes room instead of failing writes: memory risk is capped at this.
+inline constexpr double kEvictingMemoryRiskCap = 0.4;
+// A PING p50 over budget is a slow path, never on its own a page: capped at this.
+inline constexpr double kLatencyBudgetRiskCap = 0.6;
+// The p50 component warns at this multiple of latency_budget and is critical at the second.
+inline constexpr double kLatencyBudgetWarnMultiple = 2;
+inline constexpr double kLatencyBudgetCritMultiple = 20;
+// The server counts as blocked when slow commands filled at least this share of the window...
+inline constexpr double kBlockedBusyShare = 0.5;
+// ...or one slow command took at least this share of client_timeout.
+inline constexpr double kBlockedLongestShare = 0.8;
+// A fresh connect whose TCP handshake took this long needed a SYN retransmit (the first
+// retransmit comes after 1 s).
+inline constexpr double kSynRetransmitSeconds = 0.9;
+// Host-wide ListenOverflows are blamed on a target whose own queue reached this fill.
+inline constexpr double kOwnQueueFullRatio = 0.9;
 
 // Risk levels shared by the alert rules, the triage exit code and the /triage page.
 inline constexpr double kWarnRisk = 0.5;
@@ -35,12 +72,9 @@ struct RiskSample {
   std::optional<double> connections_received_total;
   std::map<std::string, std::pair<double, double>> pools;  // name → (connections, size)
   double connect_max_clients_total = 0;                    // fresh-connect probe refusals
-  double connect_timeouts_total = 0;
-  std::optional<double> connect_duration;
-  std::optional<double> connect_tcp_duration;  // the TCP handshake part of it
+  std::optional<double> connect_tcp_duration;  // TCP handshake of the fresh-connect probe
   // network
-  std::optional<double> ping_p50, ping_p99, ping_max;
-  double ping_failures_total = 0;
+  std::optional<double> ping_p50, ping_p99;
   double ping_timeouts_total = 0;
   std::optional<double> tcp_rtt;
   // memory
@@ -51,17 +85,16 @@ struct RiskSample {
   std::optional<double> slowlog_seconds_total;
   std::optional<double> slowlog_longest_new;  // longest entry first seen in this poll
   std::map<std::string, double> slowlog_seconds_by_command;
-  std::optional<double> commands_usec_total;  // INFO commandstats, all commands
   // backlog
   bool local = false;
-  std::optional<double> queue_length, queue_max, tcp_backlog, somaxconn;
+  std::optional<double> queue_length, queue_max, tcp_backlog;
   std::optional<double> listen_overflows_total;  // host-wide
 };
 
 struct CauseRisk {
   Cause cause = Cause::kPool;
-  std::optional<double> risk;      // absent: cannot be measured for this target
-  std::string missing_reason;      // why it is absent (bounded set, see docs/risk.md)
+  std::optional<double> risk;  // absent: cannot be judged for this target
+  MissingReason missing_reason = MissingReason::kNone;  // why it is absent
   std::vector<std::string> evidence;
   std::string fix;
 };
@@ -69,7 +102,8 @@ struct CauseRisk {
 struct RiskAssessment {
   std::array<CauseRisk, 5> causes;
   bool reachable = false;  // the newest poll succeeded
-  const CauseRisk& Get(Cause c) const { return causes[static_cast<size_t>(c)]; }
+  const CauseRisk& Get(Cause c) const { return causes[CauseIndex(c)]; }
+  CauseRisk& Get(Cause c) { return causes[CauseIndex(c)]; }
 };
 
 enum class RiskLevel { kOk, kWarn, kCritical, kUnknown };

@@ -97,11 +97,14 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
   {
     FamilyBuilder f(out, "poll_errors_total", MetricType::Counter,
-                    "Failed polls by stage (connect, auth, timeout, info) and failed optional "
-                    "commands (slowlog, config, client_list). A rising timeout count means the "
-                    "target accepts connections but does not answer.");
+                    "Failed polls by stage (connect, dns, auth, timeout, protocol, info) and "
+                    "failed optional commands (slowlog, config, client_list). A rising timeout "
+                    "count means the target accepts connections but does not answer; /triage and "
+                    "the log (event=poll_failed) say why in words.");
     for (const auto& r : reports) {
-      for (const auto& [stage, count] : r->poll_errors) f.Add(count, {T(*r), {"stage", stage}});
+      for (const auto& [stage, count] : r->poll_errors) {
+        f.Add(count, {T(*r), {"stage", PollStageName(stage)}});
+      }
     }
   }
   {
@@ -248,7 +251,7 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                     "PING round trips on a dedicated persistent connection, every probe_interval, "
                     "timed with a monotonic clock. A PING that exceeds client_timeout is recorded "
                     "with the time waited and also counted in ping_failures_total.");
-    for (const auto& r : reports) f.AddHistogram(r->probe.ping_rtt, {T(*r)});
+    for (const auto& r : reports) f.AddHistogram(r->latency.ping_rtt, {T(*r)});
   }
   {
     FamilyBuilder f(out, "ping_rtt_window_seconds", MetricType::Gauge,
@@ -257,7 +260,9 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                     "this rises, Redis itself is slow (check slowlog), not the network.");
     for (const auto& r : reports) {
       const std::pair<const char*, std::optional<double>> qs[] = {
-          {"0.5", r->probe.window_p50}, {"0.99", r->probe.window_p99}, {"1", r->probe.window_max}};
+          {"0.5", r->latency.window_p50},
+          {"0.99", r->latency.window_p99},
+          {"1", r->latency.window_max}};
       for (const auto& [q, v] : qs) {
         if (v) f.Add(*v, {T(*r), {"quantile", q}});
       }
@@ -302,7 +307,7 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
 }
 
 void BacklogFamilies(std::vector<MetricFamily>& out, const Reports& reports,
-                     const KernelReport* kernel) {
+                     const KernelSnapshot* kernel) {
   {
     FamilyBuilder f(out, "listen_queue_length", MetricType::Gauge,
                     "Connections waiting in the accept queue of the target's listening socket "
@@ -366,6 +371,18 @@ void BacklogFamilies(std::vector<MetricFamily>& out, const Reports& reports,
   }
 }
 
+// Lists every reason with its text, from the one table the triage output uses too.
+std::string MissingInfoHelp() {
+  std::string help =
+      "1 for each cause whose risk cannot be judged for the target, with the reason; the risk "
+      "series of that cause is absent. Reasons:";
+  for (MissingReason reason : kMissingReasons) {
+    help += std::string(" ") + MissingReasonName(reason) + " (" + MissingReasonText(reason) + ");";
+  }
+  help.back() = '.';
+  return help;
+}
+
 void RiskFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "risk", MetricType::Gauge,
@@ -380,14 +397,13 @@ void RiskFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
     }
   }
   {
-    FamilyBuilder f(out, "risk_missing_info", MetricType::Gauge,
-                    "1 for each cause whose risk cannot be judged for the target, with the reason: "
-                    "target_down, not_local, listen_queue_unavailable, slowlog_refused, "
-                    "maxclients_unknown, no_samples. The risk series of that cause is absent.");
+    FamilyBuilder f(out, "risk_missing_info", MetricType::Gauge, MissingInfoHelp());
     for (const auto& r : reports) {
       for (const auto& c : r->risk.causes) {
-        if (!c.risk && !c.missing_reason.empty()) {
-          f.Add(1, {T(*r), {"cause", CauseName(c.cause)}, {"reason", c.missing_reason}});
+        if (!c.risk && c.missing_reason != MissingReason::kNone) {
+          f.Add(1, {T(*r),
+                    {"cause", CauseName(c.cause)},
+                    {"reason", MissingReasonName(c.missing_reason)}});
         }
       }
     }

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <vector>
 
-#include "snapshot/report.h"
+#include "exposition/report_store.h"
 
 namespace rte {
 

@@ -41,28 +41,6 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-// The bounded set of reasons in derive/risk.cpp, said so that the reader knows what to check.
-std::string MissingReasonText(const std::string& reason) {
-  if (reason == "target_down") return "Not judged: the target did not answer the last poll.";
-  if (reason == "no_samples") return "Not judged yet: waiting for the first polls and probes.";
-  if (reason == "maxclients_unknown") {
-    return "Not judged: maxclients could not be read and no client pool with a size is "
-           "configured.";
-  }
-  if (reason == "slowlog_refused") {
-    return "Not judged: SLOWLOG GET was refused (renamed command or ACL).";
-  }
-  if (reason == "not_local") {
-    return "Not judged: the target listens on another host, so its accept queue cannot be read "
-           "from here.";
-  }
-  if (reason == "listen_queue_unavailable") {
-    return "Not judged: the accept queue of the listening socket could not be read.";
-  }
-  if (reason.empty()) return "Not judged.";
-  return "Not judged: " + reason + ".";
-}
-
 // "0.4 s", "42 s", "7 min", "3 h", "2 d": precise when fresh, coarse when the data is old.
 std::string Age(double seconds) {
   seconds = std::max(0.0, seconds);  // a wall clock step backwards must not print "-3 s"
@@ -213,7 +191,8 @@ void RenderCause(const CauseRisk& c, std::string& html) {
         html += "<details><summary>evidence</summary>" + evidence + "</details>";
       break;
     case RiskLevel::kUnknown:
-      html += "<p class=\"missing\" data-reason=\"" + Escape(c.missing_reason) + "\">" +
+      html += std::string("<p class=\"missing\" data-reason=\"") +
+              MissingReasonName(c.missing_reason) + "\">" +
               Escape(MissingReasonText(c.missing_reason)) + "</p>";
       break;
   }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "snapshot/report.h"
+#include "derive/target_report.h"
 
 namespace rte {
 

@@ -39,15 +39,6 @@ std::string Upper(const char* s) {
   return out;
 }
 
-std::string MissingText(const std::string& reason) {
-  if (reason == "target_down") return "not judged: the target did not answer";
-  if (reason == "not_local") return "not judged: Redis listens on another host (run triage there)";
-  if (reason == "listen_queue_unavailable") return "not judged: the listening socket was not found";
-  if (reason == "slowlog_refused") return "not judged: SLOWLOG is refused (renamed or ACL)";
-  if (reason == "maxclients_unknown") return "not judged: maxclients is unknown (CONFIG refused, Redis < 7)";
-  return "not judged: no samples yet";
-}
-
 double MaxRisk(const TargetReport& r) {
   double worst = -1;
   for (const auto& c : r.risk.causes) worst = std::max(worst, c.risk.value_or(-1));
@@ -103,7 +94,7 @@ std::string RenderTriageText(const TriageResult& result) {
                            level == RiskLevel::kOk ? "ok" : Upper(LevelName(level)));
       } else {
         out += fmt::format("  {}. {:<8}  --  {}\n", rank++, CauseName(c->cause),
-                           MissingText(c->missing_reason));
+                           MissingReasonText(c->missing_reason));
       }
       for (const auto& e : c->evidence) out += fmt::format("       - {}\n", e);
       if (level == RiskLevel::kWarn || level == RiskLevel::kCritical) {
@@ -145,7 +136,7 @@ std::string RenderTriageJson(const TriageResult& result) {
         j["risk"] = *c->risk;
       } else {
         j["risk"] = nullptr;
-        j["missing_reason"] = c->missing_reason;
+        j["missing_reason"] = MissingReasonName(c->missing_reason);
       }
       j["evidence"] = c->evidence;
       j["fix"] = c->fix;

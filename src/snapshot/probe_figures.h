@@ -1,12 +1,12 @@
-// What the latency probes measured for one target (cause 2), as published with each poll.
+// What the latency probes of one target measured (cause 2), handed over with each poll.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "derive/histogram.h"
-#include "derive/latency_window.h"
+#include "common/clock.h"
 
 namespace rte {
 
@@ -14,12 +14,19 @@ namespace rte {
 inline constexpr const char* kConnectRefusalReasons[] = {"max_clients", "refused", "timeout",
                                                          "closed"};
 
-// What the probes measured, as published with each poll.
+// One PING round trip of the persistent probe connection.
+struct RttSample {
+  Nanos at = 0;            // monotonic time the reply (or the timeout) came
+  Nanos rtt = 0;           // time waited
+  bool timed_out = false;  // no reply within client_timeout: `rtt` is the time waited
+};
+
+// Counters are cumulative over the probe's life; `rtts` holds only the round trips since the
+// previous hand-over, so derive sees each sample once.
 struct ProbeFigures {
-  Histogram ping_rtt{kPingBuckets};
-  double ping_failures = 0;
+  std::vector<RttSample> rtts;
+  double ping_failures = 0;  // timeouts, error replies, lost or refused connections
   double ping_timeouts = 0;  // the failures that were timeouts (not refusals or resets)
-  std::optional<double> window_p50, window_p99, window_max;
   std::optional<double> tcp_rtt_seconds;  // kernel smoothed RTT of the probe socket (TCP_INFO)
   std::optional<double> connect_duration_seconds;
   std::optional<double> connect_tcp_seconds;  // of that: until the TCP handshake completed

@@ -1,4 +1,4 @@
-// What one poll of one target saw: plain data, filled by the sources, read by derive.
+// What one poll of one target saw from Redis: plain data, filled by the sources, read by derive.
 #pragma once
 
 #include <map>
@@ -13,8 +13,6 @@ namespace rte {
 
 // The commands a managed Redis may refuse; each has a fallback.
 enum class OptionalCommand { kConfig, kSlowlog, kClient };
-inline constexpr OptionalCommand kOptionalCommands[] = {
-    OptionalCommand::kConfig, OptionalCommand::kSlowlog, OptionalCommand::kClient};
 inline const char* OptionalCommandName(OptionalCommand c) {
   switch (c) {
     case OptionalCommand::kConfig: return "config";
@@ -28,7 +26,9 @@ struct RedisSnapshot {
   Nanos taken_at_mono = 0;
   double taken_at_wall = 0;
 
-  InfoFields info;  // server, clients, memory, stats, errorstats, commandstats
+  // INFO sections server, clients, memory, stats, errorstats, commandstats and keyspace,
+  // flattened into one map.
+  InfoFields info;
   std::map<std::string, CommandStat> commandstats;
   std::optional<std::map<std::string, double>> errorstats;  // absent before Redis 6.2
   // SLOWLOG GET as returned (newest first); absent when refused or not fetched.
@@ -37,7 +37,6 @@ struct RedisSnapshot {
   std::optional<std::map<std::string, std::string>> config;
   // CLIENT LIST, carried forward between the slower polls; absent when not wanted or refused.
   std::optional<std::vector<ClientEntry>> clients;
-  std::map<OptionalCommand, bool> supported;
 };
 
 }  // namespace rte

@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "derive/histogram.h"
 #include "derive/latency_window.h"
+#include "derive/target_report.h"
 
 using namespace rte;
 

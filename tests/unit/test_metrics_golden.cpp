@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "derive/target_history.h"
 #include "exposition/collector.h"
 #include "fixtures.h"
 
@@ -26,9 +27,6 @@ RedisSnapshot FixtureSnapshot() {
   snap.config = std::map<std::string, std::string>{
       {"slowlog-log-slower-than", "10000"}, {"slowlog-max-len", "128"}, {"tcp-backlog", "511"}};
   snap.clients = ParseClientList(ReadFixture("redis/client_list.txt"));
-  snap.supported = {{OptionalCommand::kConfig, true},
-                    {OptionalCommand::kSlowlog, true},
-                    {OptionalCommand::kClient, true}};
   return snap;
 }
 
@@ -39,51 +37,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   ExporterStatus status;
   status.config_last_reload_success_timestamp = 1795680000;
 
-  TargetReport up;
-  up.config.name = "cache-1";
-  up.config.client_timeout = std::chrono::milliseconds(500);
-  up.config.pools = {{"api", "api-*", 5}, {"worker", "worker-*", 10}};
-  up.up = true;
-  up.last_success_wall = 1795687100.25;
-  up.poll_duration_seconds = 0.0015;
-  for (const char* stage : kPollStages) up.poll_errors[stage] = 0;
-  const RedisSnapshot snap = FixtureSnapshot();
-  up.supported = snap.supported;
-  up.signals = DeriveSignals(snap, up.config);
-  // The first poll only records where the log stands; the second sees all ten entries as new
-  // because the server restarted in between (new run_id).
-  SlowlogCursor cursor;
-  cursor.Advance("before-restart", {});
-  up.slowlog.emplace();
-  up.slowlog->Add(cursor.Advance(snap.info.Text("run_id").value(), *snap.slowlog));
-  // Probe figures as a real probe builds them.
-  for (double rtt : {0.00012, 0.00015, 0.0009, 0.042}) up.probe.ping_rtt.Observe(rtt);
-  up.probe.ping_failures = 1;
-  up.probe.window_p50 = 0.00015;
-  up.probe.window_p99 = 0.042;
-  up.probe.window_max = 0.042;
-  up.probe.tcp_rtt_seconds = 0.000031;
-  up.probe.connect_duration_seconds = 0.0008;
-  for (const char* reason : kConnectRefusalReasons) up.probe.connect_refusals[reason] = 0;
-  up.probe.connect_refusals["max_clients"] = 2;
-  up.listen_queue = TargetReport::ListenQueue{3, 511};
-  // Risk as the model reports it: four judged causes and one that cannot be judged here.
-  for (size_t i = 0; i < kCauses.size(); ++i) up.risk.causes[i].cause = kCauses[i];
-  up.risk.causes[0].risk = 0.1;
-  up.risk.causes[1].risk = 0.05;
-  up.risk.causes[2].risk = 1.0;
-  up.risk.causes[3].risk = 0.55;
-  up.risk.causes[4].missing_reason = "not_local";
-  store.Publish(std::make_shared<const TargetReport>(up));
-
-  TargetReport down;
-  down.config.name = "cache-2";
-  down.up = false;
-  for (const char* stage : kPollStages) down.poll_errors[stage] = 0;
-  down.poll_errors["connect"] = 4;
-  store.Publish(std::make_shared<const TargetReport>(down));
-
-  auto kernel = std::make_shared<KernelReport>();
+  auto kernel = std::make_shared<KernelSnapshot>();
   kernel->counters.listen_overflows = 263;
   kernel->counters.listen_drops = 263;
   kernel->counters.somaxconn = 4096;
@@ -93,8 +47,60 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   kernel->listen_queue_ok = true;
   kernel->counters_duration_seconds = 0.0003;
   kernel->listen_queue_duration_seconds = 0.0001;
+  kernel->queues["cache-1"] = ListenQueue{3, 511};
   store.PublishKernel(kernel);
 
+  // Two polls of a local target through the real derive step. The first only records where
+  // the slowlog stands; the second sees all ten entries as new because the server restarted in
+  // between (new run_id).
+  TargetConfig up_config;
+  up_config.name = "cache-1";
+  up_config.client_timeout = std::chrono::milliseconds(500);
+  up_config.pools = {{"api", "api-*", 5}, {"worker", "worker-*", 10}};
+  TargetHistory up(up_config, /*local=*/true);
+  const std::map<OptionalCommand, bool> supported = {{OptionalCommand::kConfig, true},
+                                                     {OptionalCommand::kSlowlog, true},
+                                                     {OptionalCommand::kClient, true}};
+  PollResult first;
+  first.at_mono = 100'000'000'000;
+  first.at_wall = 1795687095.25;
+  first.duration_seconds = 0.002;
+  first.redis = FixtureSnapshot();
+  first.redis->info.fields["run_id"] = "before-restart";
+  first.redis->slowlog = std::vector<SlowlogEntry>{};
+  first.supported = supported;
+  up.Advance(first, kernel.get());
+
+  PollResult second;
+  second.at_mono = 105'000'000'000;
+  second.at_wall = 1795687100.25;
+  second.duration_seconds = 0.0015;
+  second.redis = FixtureSnapshot();
+  second.supported = supported;
+  // Probe figures as a real probe hands them over.
+  Nanos at = 101'000'000'000;
+  for (double rtt : {0.00012, 0.00015, 0.0009, 0.042}) {
+    second.probe.rtts.push_back({at, static_cast<Nanos>(rtt * 1e9), false});
+    at += 1'000'000'000;
+  }
+  second.probe.ping_failures = 1;
+  second.probe.tcp_rtt_seconds = 0.000031;
+  second.probe.connect_duration_seconds = 0.0008;
+  second.probe.connect_refusals["max_clients"] = 2;
+  store.Publish(std::make_shared<const TargetReport>(up.Advance(second, kernel.get())));
+
+  TargetConfig down_config;
+  down_config.name = "cache-2";
+  TargetHistory down(down_config, /*local=*/false);
+  for (int i = 0; i < 4; ++i) {
+    PollResult failed;
+    failed.at_mono = 100'000'000'000 + i * 5'000'000'000LL;
+    failed.at_wall = 1795687095.25 + i * 5;
+    failed.duration_seconds = 0.0001;
+    failed.error = PollError{PollStage::kConnect, "connection refused: nothing listens on x"};
+    down.Advance(failed, kernel.get());
+  }
+  store.Publish(std::make_shared<const TargetReport>(down.report()));
   const std::string actual = RenderMetrics(ReportCollector(store, status));
   const std::string golden_path = std::string(RTE_GOLDEN_DIR) + "/metrics_from_fixtures.txt";
   if (std::getenv("UPDATE_GOLDEN") != nullptr) {

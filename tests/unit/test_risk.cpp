@@ -20,7 +20,6 @@ RiskSample Healthy(Nanos at) {
   s.connections_received_total = 100 + static_cast<double>(at / kSec);
   s.ping_p50 = 0.0002;
   s.ping_p99 = 0.0005;
-  s.ping_max = 0.0009;
   s.tcp_rtt = 0.00005;
   s.used_memory = 10e6;
   s.maxmemory = 100e6;
@@ -54,7 +53,7 @@ std::vector<RiskSample> Window(const std::function<void(RiskSample&, RiskSample&
 }
 
 double RiskOf(const RiskAssessment& a, Cause c) {
-  INFO(CauseName(c) << " missing: " << a.Get(c).missing_reason);
+  INFO(CauseName(c) << " missing: " << MissingReasonName(a.Get(c).missing_reason));
   REQUIRE(a.Get(c).risk.has_value());
   return *a.Get(c).risk;
 }
@@ -122,7 +121,6 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
          n.slowlog_seconds_by_command["debug"] = 0.3;
          // The PINGs queued behind it saw the stall too.
          n.ping_p99 = 0.3;
-         n.ping_max = 0.3;
        },
        std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
       {"slow commands 30% of the window",
@@ -184,7 +182,7 @@ TEST_CASE("edge cases", "[risk]") {
       o.rejected_connections_total.reset();
       n.rejected_connections_total.reset();
     });
-    CHECK(AssessRisk(w, Target()).Get(Cause::kPool).missing_reason == "maxclients_unknown");
+    CHECK(AssessRisk(w, Target()).Get(Cause::kPool).missing_reason == MissingReason::kMaxclientsUnknown);
   }
   SECTION("maxmemory 0 compares against system memory") {
     auto w = Window([](RiskSample&, RiskSample& n) {
@@ -217,11 +215,11 @@ TEST_CASE("edge cases", "[risk]") {
     });
     const auto a = AssessRisk(w, Target());
     CHECK_FALSE(a.Get(Cause::kSlowlog).risk.has_value());
-    CHECK(a.Get(Cause::kSlowlog).missing_reason == "slowlog_refused");
+    CHECK(a.Get(Cause::kSlowlog).missing_reason == MissingReason::kSlowlogRefused);
   }
   SECTION("remote target: backlog cannot be measured") {
     auto w = Window([](RiskSample& o, RiskSample& n) { o.local = n.local = false; });
-    CHECK(AssessRisk(w, Target()).Get(Cause::kBacklog).missing_reason == "not_local");
+    CHECK(AssessRisk(w, Target()).Get(Cause::kBacklog).missing_reason == MissingReason::kNotLocal);
   }
   SECTION("unreachable: probe timeouts are network 1, kernel backlog still judged") {
     auto w = Window([](RiskSample&, RiskSample& n) {
@@ -237,7 +235,7 @@ TEST_CASE("edge cases", "[risk]") {
     const auto a = AssessRisk(w, Target());
     CHECK_FALSE(a.reachable);
     CHECK(RiskOf(a, Cause::kNetwork) == 1.0);
-    CHECK(a.Get(Cause::kMemory).missing_reason == "target_down");
+    CHECK(a.Get(Cause::kMemory).missing_reason == MissingReason::kTargetDown);
     CHECK(RiskOf(a, Cause::kBacklog) < 0.2);
   }
   SECTION("unreachable at maxclients: pool 1") {
@@ -267,7 +265,7 @@ TEST_CASE("edge cases", "[risk]") {
   }
   SECTION("empty window: nothing can be judged") {
     const auto a = AssessRisk({}, Target());
-    for (Cause c : kCauses) CHECK(a.Get(c).missing_reason == "no_samples");
+    for (Cause c : kCauses) CHECK(a.Get(c).missing_reason == MissingReason::kNoSamples);
   }
 }
 
@@ -275,7 +273,7 @@ TEST_CASE("ranking puts the highest risk first and unjudged causes last", "[risk
   RiskAssessment a;
   for (size_t i = 0; i < kCauses.size(); ++i) a.causes[i].cause = kCauses[i];
   a.causes[0].risk = 0.1;
-  a.causes[1].missing_reason = "no_samples";
+  a.causes[1].missing_reason = MissingReason::kNoSamples;
   a.causes[2].risk = 0.9;
   a.causes[3].risk = 0.5;
   a.causes[4].risk = 0.1;

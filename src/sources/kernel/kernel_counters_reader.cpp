@@ -15,6 +15,9 @@
 namespace rte {
 namespace {
 
+// The procfs files read here are a few KiB; anything larger is not the file we expect.
+constexpr size_t kMaxFileBytes = 1 << 20;
+
 // procfs files report size 0, so read until EOF rather than by size.
 std::optional<std::string> ReadWholeFile(const std::string& path, std::string* error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -28,6 +31,11 @@ std::optional<std::string> ReadWholeFile(const std::string& path, std::string* e
     ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n > 0) {
       text.append(buf, static_cast<size_t>(n));
+      if (text.size() > kMaxFileBytes) {
+        *error = "larger than 1 MiB";
+        ::close(fd);
+        return std::nullopt;
+      }
     } else if (n == 0) {
       break;
     } else if (errno != EINTR) {

@@ -8,19 +8,11 @@
 #include <set>
 #include <string>
 
+#include "snapshot/kernel.h"
+
 namespace rte {
 
-// One reading. An empty optional means the file or field is absent (non-Linux, a sandboxed
-// kernel, an older layout without the field); the series is then left out, not zeroed.
-struct KernelCounters {
-  std::optional<std::uint64_t> listen_overflows;     // /proc/net/netstat TcpExt ListenOverflows
-  std::optional<std::uint64_t> listen_drops;         // /proc/net/netstat TcpExt ListenDrops
-  std::optional<std::uint64_t> somaxconn;            // /proc/sys/net/core/somaxconn
-  std::optional<std::uint64_t> tcp_max_syn_backlog;  // /proc/sys/net/ipv4/tcp_max_syn_backlog
-  std::optional<std::uint64_t> tcp_syncookies;       // /proc/sys/net/ipv4/tcp_syncookies
-};
-
-// Thread-safe. Each missing or unreadable item is logged once per reader (warn), not per poll.
+// Blocking file reads: run it off the event loop (KernelSampler does). Thread-safe. Each missing or unreadable item is logged once per reader (warn), not per poll.
 class KernelCountersReader {
  public:
   explicit KernelCountersReader(std::string procfs_root = "/proc");

@@ -13,11 +13,7 @@ namespace rte {
 
 LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock,
                            const TargetConfig& config)
-    : clock_(clock),
-      config_(config),
-      conn_(base, dns, clock),
-      fresh_(base, dns, clock),
-      window_(config.latency_window.count()) {
+    : clock_(clock), config_(config), conn_(base, dns, clock), fresh_(base, dns, clock) {
   tick_ = event_new(base, -1, EV_PERSIST, &LatencyProbe::OnTick, this);
 }
 
@@ -34,45 +30,24 @@ void LatencyProbe::OnTick(evutil_socket_t, short, void* self) {
 }
 
 void LatencyProbe::Ping() {
-  if (in_flight_) return;  // the previous PING has not come back and not timed out yet
+  if (in_flight_) return;  // the previous step has not come back and not timed out yet
   if (conn_.idle()) {
     if (clock_.MonotonicNanos() < next_connect_) return;
     in_flight_ = true;
+    handshaken_ = false;
     const std::uint64_t seq = ++seq_;
     conn_.Connect(config_.endpoint, config_.client_timeout,
                   [this, seq](TransportError error, const std::string&) {
                     if (seq != seq_) return;
-                    in_flight_ = false;
                     if (error != TransportError::kNone) {
-                      figures_.ping_failures += 1;
-                      if (error == TransportError::kTimeout) figures_.ping_timeouts += 1;
-                      BackOff();
+                      FailConnection(error == TransportError::kTimeout);
                       return;
                     }
-                    refused_max_clients_ = false;
-                    // Authenticate and name the connection; these replies are not timed.
-                    if (!config_.password.empty()) {
-                      auto secret = ReadSecret(config_.password);
-                      if (secret.ok()) {
-                        std::vector<std::string> argv = {"AUTH"};
-                        if (!config_.username.empty()) argv.push_back(config_.username);
-                        argv.push_back(std::move(secret.value()));
-                        conn_.Send(argv, config_.client_timeout, [](CommandOutcome) {});
-                      }
-                    }
-                    conn_.Send({"CLIENT", "SETNAME", "redis-timeout-exporter-probe"},
-                               config_.client_timeout, [this](CommandOutcome o) {
-                                 // At maxclients Redis answers the first command with this
-                                 // error and closes: a pool signal, not a network one.
-                                 refused_max_clients_ |=
-                                     o.ok() && o.reply.is_error() &&
-                                     ClassifyError(o.reply.str) == ErrorKind::kMaxClients;
-                               });
-                    Ping();
+                    Handshake(seq);
                   });
     return;
   }
-  if (!conn_.connected()) return;  // still connecting
+  if (!conn_.connected() || !handshaken_) return;  // still connecting
   in_flight_ = true;
   const std::uint64_t seq = ++seq_;
   sent_at_ = clock_.MonotonicNanos();
@@ -81,31 +56,90 @@ void LatencyProbe::Ping() {
              [this, seq](CommandOutcome outcome) { OnPong(seq, std::move(outcome)); });
 }
 
+void LatencyProbe::Handshake(std::uint64_t seq) {
+  if (!config_.password.empty()) {
+    auto secret = ReadSecret(config_.password);
+    if (!secret.ok()) {
+      // The poller reports the missing source as the target's unreachable reason.
+      conn_.Close(TransportError::kClosed, "password source missing");
+      FailConnection(false);
+      return;
+    }
+    std::vector<std::string> argv = {"AUTH"};
+    if (!config_.username.empty()) argv.push_back(config_.username);
+    argv.push_back(std::move(secret.value()));
+    conn_.Send(argv, config_.client_timeout, [this, seq](CommandOutcome o) {
+      OnHandshakeReply(seq, false, std::move(o));
+    });
+  }
+  conn_.Send({"CLIENT", "SETNAME", "redis-timeout-exporter-probe"}, config_.client_timeout,
+             [this, seq](CommandOutcome o) { OnHandshakeReply(seq, true, std::move(o)); });
+}
+
+void LatencyProbe::OnHandshakeReply(std::uint64_t seq, bool last, CommandOutcome outcome) {
+  if (seq != seq_ || !in_flight_) return;
+  if (!outcome.ok()) {
+    // Closed or timed out: Close() fails the rest of the handshake, which then finds
+    // in_flight_ false.
+    FailConnection(outcome.error == TransportError::kTimeout);
+    return;
+  }
+  if (outcome.reply.is_error()) {
+    const ErrorKind kind = ClassifyError(outcome.reply.str);
+    // At maxclients Redis answers the first command with this error and closes: a pool
+    // signal, not a network one. A refused AUTH makes every PING an error: no round trip.
+    if (kind == ErrorKind::kMaxClients || kind == ErrorKind::kNoAuth ||
+        kind == ErrorKind::kWrongPass || !last) {
+      FailConnection(false);
+      conn_.Close(TransportError::kClosed, "probe handshake refused");
+      return;
+    }
+    // CLIENT SETNAME refused (renamed, ACL): naming is a courtesy, PINGs still work.
+  }
+  if (!last) return;
+  in_flight_ = false;
+  handshaken_ = true;
+  Ping();
+}
+
+void LatencyProbe::FailConnection(bool timed_out) {
+  if (!in_flight_) return;
+  in_flight_ = false;
+  handshaken_ = false;
+  figures_.ping_failures += 1;
+  if (timed_out) figures_.ping_timeouts += 1;
+  BackOff();
+}
+
 void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
   if (seq != seq_) return;
   in_flight_ = false;
   const Nanos now = clock_.MonotonicNanos();
   const Nanos rtt = now - sent_at_;
-  if (refused_max_clients_ || (outcome.ok() && outcome.reply.is_error() &&
-                               ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients)) {
-    conn_.Close(TransportError::kClosed, "max number of clients reached");
-    BackOff();
-    return;
-  }
   if (!outcome.ok()) {
     // The connection is closed by now (timeout or reset); the next tick reconnects.
+    handshaken_ = false;
     figures_.ping_failures += 1;
     if (outcome.error == TransportError::kTimeout) {
       figures_.ping_timeouts += 1;
       // Record the time waited, so the window's max shows the stall the clients saw.
-      window_.Add(now, rtt);
-      figures_.ping_rtt.Observe(static_cast<double>(rtt) / 1e9);
+      Record({now, rtt, true});
+    }
+    return;
+  }
+  if (outcome.reply.is_error()) {
+    // An error reply (NOAUTH, LOADING, BUSY, max clients) is not a round trip of a working
+    // server: a failure, and at maxclients the connection goes.
+    figures_.ping_failures += 1;
+    if (ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients) {
+      handshaken_ = false;
+      conn_.Close(TransportError::kClosed, "max number of clients reached");
+      BackOff();
     }
     return;
   }
   connect_backoff_ = 0;
-  window_.Add(now, rtt);
-  figures_.ping_rtt.Observe(static_cast<double>(rtt) / 1e9);
+  Record({now, rtt, false});
   ReadTcpRtt();
 }
 
@@ -175,12 +209,16 @@ void LatencyProbe::FinishConnectProbe(const char* refusal) {
   fresh_.Close(TransportError::kClosed, "probe done");
 }
 
-ProbeFigures LatencyProbe::Figures() {
-  window_.Prune(clock_.MonotonicNanos());
-  figures_.window_p50 = window_.QuantileSeconds(0.5);
-  figures_.window_p99 = window_.QuantileSeconds(0.99);
-  figures_.window_max = window_.QuantileSeconds(1.0);
-  return figures_;
+void LatencyProbe::Record(const RttSample& sample) {
+  // Taken every poll; the bound only matters if the poller stopped taking them.
+  if (figures_.rtts.size() >= kMaxPendingRtts) figures_.rtts.erase(figures_.rtts.begin());
+  figures_.rtts.push_back(sample);
+}
+
+ProbeFigures LatencyProbe::TakeFigures() {
+  ProbeFigures out = figures_;
+  figures_.rtts.clear();
+  return out;
 }
 
 }  // namespace rte

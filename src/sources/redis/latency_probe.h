@@ -9,11 +9,12 @@
 #include <string>
 
 #include "config/config.h"
-#include "derive/latency_window.h"
 #include "snapshot/probe_figures.h"
 #include "sources/redis/resp_connection.h"
 
 namespace rte {
+
+inline constexpr size_t kMaxPendingRtts = 4096;
 
 class LatencyProbe {
  public:
@@ -25,12 +26,19 @@ class LatencyProbe {
   void Start();
   // Starts one fresh-connect probe unless one is still running.
   void ProbeFreshConnect();
-  ProbeFigures Figures();
+  // The figures so far; the round trips since the previous call are handed over once.
+  ProbeFigures TakeFigures();
 
  private:
   static void OnTick(evutil_socket_t, short, void* self);
   void Ping();
+  // After connecting: AUTH (when configured) and CLIENT SETNAME, untimed; PINGs start when
+  // their replies are in, so no round trip includes them.
+  void Handshake(std::uint64_t seq);
+  void OnHandshakeReply(std::uint64_t seq, bool last, CommandOutcome outcome);
+  void FailConnection(bool timed_out);
   void OnPong(std::uint64_t seq, CommandOutcome outcome);
+  void Record(const RttSample& sample);
   void FinishConnectProbe(const char* refusal);
   void ReadTcpRtt();
   void BackOff();
@@ -40,17 +48,16 @@ class LatencyProbe {
   event* tick_ = nullptr;
   RespConnection conn_;
   RespConnection fresh_;
-  bool in_flight_ = false;
+  bool in_flight_ = false;    // a connect, handshake or PING is under way
+  bool handshaken_ = false;  // the connection is authenticated and named
   // After a failed connect the probe waits before reconnecting, so a full or dead server is
   // not hit (and its rejected_connections counter not inflated) every probe_interval.
   Nanos next_connect_ = 0;
-  bool refused_max_clients_ = false;  // this connection was greeted with "max number of clients"
   Nanos connect_backoff_ = 0;
   std::uint64_t seq_ = 0;
   Nanos sent_at_ = 0;
   bool fresh_running_ = false;
   Nanos fresh_started_ = 0;
-  LatencyWindow window_;
   ProbeFigures figures_;
 };
 

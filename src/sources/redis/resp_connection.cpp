@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace rte {
@@ -19,6 +20,9 @@ const char* TransportErrorName(TransportError e) {
     case TransportError::kTimeout: return "timeout";
     case TransportError::kClosed: return "closed";
     case TransportError::kConnectFailed: return "connect_failed";
+    case TransportError::kRefused: return "refused";
+    case TransportError::kDnsFailed: return "dns_failed";
+    case TransportError::kProtocol: return "protocol";
   }
   return "unknown";
 }
@@ -76,7 +80,9 @@ void RespConnection::Connect(const Endpoint& endpoint, Duration timeout, Connect
     }
   }
   if (rc != 0 && state_ == State::kConnecting) {
-    Close(TransportError::kConnectFailed, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    const int socket_err = EVUTIL_SOCKET_ERROR();
+    Close(socket_err == ECONNREFUSED ? TransportError::kRefused : TransportError::kConnectFailed,
+          evutil_socket_error_to_string(socket_err));
   }
 }
 
@@ -161,15 +167,21 @@ void RespConnection::OnEvent(bufferevent*, short events, void* self) {
     return;
   }
   if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+    const bool connecting = conn->state_ == State::kConnecting;
+    TransportError error = connecting ? TransportError::kConnectFailed : TransportError::kClosed;
     std::string detail = "connection closed by peer";
     if (events & BEV_EVENT_ERROR) {
+      const int socket_err = EVUTIL_SOCKET_ERROR();
       const int dns_err = bufferevent_socket_get_dns_error(conn->bev_);
-      detail = dns_err != 0 ? std::string("dns: ") + evutil_gai_strerror(dns_err)
-                            : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+      if (dns_err != 0) {
+        detail = evutil_gai_strerror(dns_err);
+        error = TransportError::kDnsFailed;
+      } else {
+        detail = evutil_socket_error_to_string(socket_err);
+        if (connecting && socket_err == ECONNREFUSED) error = TransportError::kRefused;
+      }
     }
-    conn->Close(conn->state_ == State::kConnecting ? TransportError::kConnectFailed
-                                                   : TransportError::kClosed,
-                detail);
+    conn->Close(error, detail);
   }
 }
 
@@ -188,7 +200,7 @@ void RespConnection::HandleRead() {
     Reply reply;
     auto next = decoder_->Next(reply);
     if (!next.ok()) {
-      Close(TransportError::kClosed, next.error());
+      Close(TransportError::kProtocol, next.error());
       return;
     }
     if (!next.value()) break;

@@ -18,7 +18,15 @@ struct evdns_base;
 
 namespace rte {
 
-enum class TransportError { kNone, kTimeout, kClosed, kConnectFailed };
+enum class TransportError {
+  kNone,
+  kTimeout,        // connect or reply deadline passed
+  kClosed,         // the connection closed (by us or the peer) with commands pending
+  kConnectFailed,  // connect failed for another reason (see the detail)
+  kRefused,        // connect: ECONNREFUSED, nothing listens there
+  kDnsFailed,      // connect: the host name did not resolve
+  kProtocol,       // the bytes received are not RESP
+};
 const char* TransportErrorName(TransportError e);
 
 // A reply, or why none came. `reply` may itself be a Redis error reply.

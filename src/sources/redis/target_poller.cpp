@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "sources/kernel/local_address.h"
 #include "sources/redis/secret.h"
 
 namespace rte {
@@ -13,6 +12,9 @@ namespace {
 constexpr const char* kClientName = "redis-timeout-exporter";
 // A refused command is tried again after this long (ACLs and renames can change at runtime).
 constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
+// Longest wait between connect attempts to a failing target, and the most poll intervals.
+constexpr Duration kMaxBackoff = std::chrono::seconds(30);
+constexpr int kMaxBackoffPolls = 10;
 const char* const kConfigKeys[] = {"maxclients", "maxmemory", "maxmemory-policy",
                                    "slowlog-log-slower-than", "slowlog-max-len", "tcp-backlog"};
 const char* const kInfoSections[] = {"server", "clients",      "memory",  "stats",
@@ -30,18 +32,14 @@ std::string Quote(const std::string& s) {
 }  // namespace
 
 TargetPoller::TargetPoller(event_base* base, evdns_base* dns, const Clock& clock,
-                           ReportStore& store, TargetConfig config)
+                           TargetConfig config, ResultCallback on_result)
     : base_(base),
       clock_(clock),
-      store_(store),
       config_(std::move(config)),
+      on_result_(std::move(on_result)),
       conn_(base, dns, clock),
       probe_(base, dns, clock, config_) {
-  local_ = config_.local.value_or(config_.endpoint.kind == Endpoint::Kind::kUnix ||
-                                  IsLocalAddress(config_.endpoint.host));
   tick_ = evtimer_new(base_, &TargetPoller::OnTick, this);
-  report_.config = config_;
-  for (const char* stage : kPollStages) report_.poll_errors[stage] = 0;
 }
 
 TargetPoller::~TargetPoller() { event_free(tick_); }
@@ -49,7 +47,6 @@ TargetPoller::~TargetPoller() { event_free(tick_); }
 void TargetPoller::Start(Duration first_delay) {
   next_tick_ = clock_.MonotonicNanos() + first_delay.count();
   probe_.Start();
-  Publish();
   ScheduleNextTick();
 }
 
@@ -74,19 +71,23 @@ void TargetPoller::BeginPoll() {
   polling_ = true;
   ++poll_id_;
   poll_started_ = clock_.MonotonicNanos();
+  result_ = PollResult{};
   probe_.ProbeFreshConnect();
   if (conn_.connected()) {
     SendBatch();
     return;
   }
   if (poll_started_ < next_connect_) {
-    // Backing off after a failure: report the target as down without another attempt.
+    // Backing off after a failure: report the target as down, for the same reason as the
+    // failed attempt, without another one.
     polling_ = false;
-    report_.up = false;
-    report_.signals.reset();
-    report_.probe = probe_.Figures();
-    AssessRiskNow(poll_started_);
-    Publish();
+    result_.at_mono = poll_started_;
+    result_.at_wall = clock_.WallSeconds();
+    result_.error = last_error_;
+    result_.repeated_error = true;
+    result_.supported = supported_;
+    result_.probe = probe_.TakeFigures();
+    on_result_(std::move(result_));
     return;
   }
   const std::uint64_t poll_id = poll_id_;
@@ -94,8 +95,9 @@ void TargetPoller::BeginPoll() {
                 [this, poll_id](TransportError error, const std::string& detail) {
                   if (poll_id != poll_id_ || !polling_) return;
                   if (error != TransportError::kNone) {
-                    FailPoll(error == TransportError::kTimeout ? "timeout" : "connect",
-                             "connect: " + detail, false);
+                    FailPoll(DescribeConnectFailure(error, detail, config_.endpoint.ToString(),
+                                                    config_.connect_timeout),
+                             false);
                     return;
                   }
                   needs_handshake_ = true;
@@ -115,43 +117,44 @@ void TargetPoller::SendBatch() {
     if (!config_.password.empty()) {
       auto secret = ReadSecret(config_.password);
       if (!secret.ok()) {
-        FailPoll("auth", secret.error(), true);
+        FailPoll({PollStage::kAuth, "password source missing: " + secret.error()}, true);
         return;
       }
       std::vector<std::string> argv = {"AUTH"};
       if (!config_.username.empty()) argv.push_back(config_.username);
       argv.push_back(std::move(secret.value()));
-      batch_.push_back({Step::kAuth, "auth", std::move(argv)});
+      batch_.push_back({BatchStep::kAuth, std::move(argv)});
     }
     if (Wanted(OptionalCommand::kClient)) {
-      batch_.push_back({Step::kSetName, "client_list", {"CLIENT", "SETNAME", kClientName}});
+      batch_.push_back({BatchStep::kSetName, {"CLIENT", "SETNAME", kClientName}});
     }
   }
   if (multi_section_info_) {
     std::vector<std::string> argv = {"INFO"};
     argv.insert(argv.end(), std::begin(kInfoSections), std::end(kInfoSections));
-    batch_.push_back({Step::kInfo, "info", std::move(argv)});
+    batch_.push_back({BatchStep::kInfo, std::move(argv)});
   } else {
     for (const char* section : kInfoSections) {
-      batch_.push_back({Step::kInfo, "info", {"INFO", section}});
+      batch_.push_back({BatchStep::kInfo, {"INFO", section}});
     }
   }
   if (Wanted(OptionalCommand::kSlowlog)) {
     batch_.push_back(
-        {Step::kSlowlog, "slowlog", {"SLOWLOG", "GET", std::to_string(config_.slowlog_fetch)}});
+        {BatchStep::kSlowlog, {"SLOWLOG", "GET", std::to_string(config_.slowlog_fetch)}});
   }
   if (Wanted(OptionalCommand::kConfig) && now >= next_config_) {
     for (const char* key : kConfigKeys) {
-      batch_.push_back({Step::kConfigGet, "config", {"CONFIG", "GET", key}});
+      batch_.push_back({BatchStep::kConfigGet, {"CONFIG", "GET", key}});
     }
   }
   if (!config_.pools.empty() && Wanted(OptionalCommand::kClient) && now >= next_client_list_) {
-    batch_.push_back({Step::kClientList, "client_list", {"CLIENT", "LIST"}});
+    batch_.push_back({BatchStep::kClientList, {"CLIENT", "LIST"}});
   }
 
-  outcomes_.assign(batch_.size(), CommandOutcome{});
+  replies_.assign(batch_.size(), Reply{});
   outstanding_ = batch_.size();
-  const Duration remaining(std::max<Nanos>(1'000'000, poll_started_ + config_.poll_timeout.count() - now));
+  const Duration remaining(
+      std::max<Nanos>(1'000'000, poll_started_ + config_.poll_timeout.count() - now));
   const std::uint64_t poll_id = poll_id_;
   for (size_t i = 0; i < batch_.size(); ++i) {
     conn_.Send(batch_[i].argv, remaining, [this, poll_id, i](CommandOutcome outcome) {
@@ -164,16 +167,17 @@ void TargetPoller::SendBatch() {
 void TargetPoller::OnReply(std::uint64_t poll_id, size_t index, CommandOutcome outcome) {
   if (poll_id != poll_id_ || !polling_) return;
   if (!outcome.ok()) {
-    const BatchItem& item = batch_[index];
-    FailPoll(outcome.error == TransportError::kTimeout ? "timeout" : item.stage,
-             std::string(item.stage) + ": " + outcome.detail, true);
+    result_.timed_out = outcome.error == TransportError::kTimeout;
+    FailPoll(DescribeReplyFailure(outcome.error, outcome.detail, batch_[index].step,
+                                  config_.poll_timeout),
+             true);
     return;
   }
-  outcomes_[index] = std::move(outcome);
+  replies_[index] = std::move(outcome.reply);
   if (--outstanding_ == 0) CompleteBatch();
 }
 
-void TargetPoller::Refused(OptionalCommand command, const Reply& error) {
+void TargetPoller::Refused(OptionalCommand command, const std::string& error_text) {
   retry_refused_at_[command] = clock_.MonotonicNanos() + kRefusalRetryNanos;
   const bool was_supported = supported_.contains(command) ? supported_[command] : true;
   supported_[command] = false;
@@ -189,253 +193,95 @@ void TargetPoller::Refused(OptionalCommand command, const Reply& error) {
                                : "pool series absent";
     spdlog::warn("event=command_refused target={} command={} error_kind={} fallback={}",
                  config_.name, OptionalCommandName(command),
-                 ErrorKindName(ClassifyError(error.str)), Quote(fallback));
+                 ErrorKindName(ClassifyError(error_text)), Quote(fallback));
   }
-}
-
-bool TargetPoller::OptionalCommandFailed(OptionalCommand command, const char* stage,
-                                         const Reply& reply) {
-  if (!reply.is_error()) return false;
-  if (IsRefusal(ClassifyError(reply.str))) {
-    Refused(command, reply);
-  } else {
-    ++report_.poll_errors[stage];
-  }
-  return true;
 }
 
 void TargetPoller::CompleteBatch() {
   const Nanos now = clock_.MonotonicNanos();
-  RedisSnapshot snap;
-  snap.taken_at_mono = now;
-  snap.taken_at_wall = clock_.WallSeconds();
-  bool info_ok = false;
-  bool has_errorstats = false;
-  std::optional<std::vector<SlowlogEntry>> slowlog;
-  bool config_replied = false;
-  std::map<std::string, std::string> config_update;
-  bool config_complete = true;
-
-  for (size_t i = 0; i < batch_.size(); ++i) {
-    const BatchItem& item = batch_[i];
-    const Reply& reply = outcomes_[i].reply;
-    const ErrorKind kind = reply.is_error() ? ClassifyError(reply.str) : ErrorKind::kOther;
-    if (reply.is_error() && (kind == ErrorKind::kNoAuth || kind == ErrorKind::kWrongPass)) {
-      FailPoll("auth",
-               kind == ErrorKind::kNoAuth
-                   ? "the server requires a password: set password_file or password_env"
-                   : "the server refused the username/password (WRONGPASS)",
-               true);
-      return;
-    }
-    switch (item.step) {
-      case Step::kAuth:
-        if (reply.is_error()) {
-          FailPoll("auth", std::string("AUTH failed: ") + ErrorKindName(kind), true);
-          return;
-        }
-        break;
-      case Step::kSetName:
-        if (!reply.is_error()) {
-          supported_[OptionalCommand::kClient] = true;
-        } else if (IsRefusal(kind)) {
-          Refused(OptionalCommand::kClient, reply);
-        }
-        break;
-      case Step::kInfo:
-        if (reply.is_error()) {
-          if (multi_section_info_ && kind == ErrorKind::kOther) {
-            // Before 7.0, INFO takes one section: ask for each section separately from now on.
-            multi_section_info_ = false;
-            spdlog::info("event=info_single_section target={} reason={}", config_.name,
-                         Quote("server does not accept several INFO sections in one call"));
-          }
-          FailPoll("info", "INFO: " + reply.str, false);
-          return;
-        }
-        // The section header tells "no errors yet" apart from a server without errorstats (<6.2).
-        has_errorstats |= reply.str.find("# Errorstats") != std::string::npos;
-        for (auto& [k, v] : ParseInfo(reply.str).fields) snap.info.fields.insert_or_assign(k, v);
-        info_ok = true;
-        break;
-      case Step::kSlowlog:
-        if (!OptionalCommandFailed(OptionalCommand::kSlowlog, item.stage, reply)) {
-          supported_[OptionalCommand::kSlowlog] = true;
-          slowlog = ParseSlowlog(reply);
-        }
-        break;
-      case Step::kConfigGet:
-        config_replied = true;
-        if (OptionalCommandFailed(OptionalCommand::kConfig, item.stage, reply)) {
-          config_complete = false;
-        } else {
-          for (auto& [k, v] : ParseConfigGet(reply)) config_update[k] = v;
-        }
-        break;
-      case Step::kClientList:
-        if (!OptionalCommandFailed(OptionalCommand::kClient, item.stage, reply)) {
-          supported_[OptionalCommand::kClient] = true;
-          clients_ = ParseClientList(reply.str);
-          next_client_list_ = now + config_.client_list_interval.count();
-        }
-        break;
-    }
+  BatchInterpretation got = InterpretBatch(batch_, replies_, multi_section_info_);
+  if (got.info_single_section && multi_section_info_) {
+    // Before 7.0, INFO takes one section: ask for each section separately from now on.
+    multi_section_info_ = false;
+    spdlog::info("event=info_single_section target={} reason={}", config_.name,
+                 Quote("server does not accept several INFO sections in one call"));
   }
-  if (!info_ok) {
-    FailPoll("info", "INFO returned nothing", false);
+  if (got.error) {
+    const bool close = got.error->stage == PollStage::kAuth ||
+                       got.error->stage == PollStage::kConnect ||
+                       got.error->stage == PollStage::kProtocol;
+    FailPoll(std::move(*got.error), close);
     return;
   }
   needs_handshake_ = false;
-  if (config_replied) {
-    if (config_complete) {
-      supported_[OptionalCommand::kConfig] = true;
-      config_values_ = std::move(config_update);
-    }
+  // A refusal wins over another command of the same family that worked (CLIENT SETNAME
+  // allowed, CLIENT LIST denied).
+  for (const auto& [command, ok] : got.answered) supported_[command] = ok;
+  for (const auto& [command, text] : got.refusals) Refused(command, text);
+  if (got.config_replied) {
+    if (got.config) config_values_ = std::move(got.config);
     next_config_ = now + config_.config_interval.count();
   }
-  snap.commandstats = ParseCommandStats(snap.info);
-  if (has_errorstats) snap.errorstats = ParseErrorStats(snap.info);
-  snap.slowlog = slowlog;
+  if (got.clients) {
+    clients_ = std::move(got.clients);
+    next_client_list_ = now + config_.client_list_interval.count();
+  }
+  RedisSnapshot snap = std::move(*got.snapshot);
+  snap.taken_at_mono = now;
+  snap.taken_at_wall = clock_.WallSeconds();
   snap.config = config_values_;
   if (!config_.pools.empty()) snap.clients = clients_;
-  snap.supported = supported_;
-
-  if (slowlog) {
-    report_.recent_slowlog.assign(slowlog->begin(),
-                                  slowlog->begin() + static_cast<long>(std::min<size_t>(5, slowlog->size())));
-    const SlowlogAdvance advance = cursor_.Advance(snap.info.Text("run_id").value_or(""), *slowlog);
-    for (const auto& e : advance.fresh) {
-      slowlog_longest_new_ = std::max(slowlog_longest_new_, static_cast<double>(e.duration_us) / 1e6);
-    }
-    if (!slowlog_totals_) slowlog_totals_.emplace();
-    slowlog_totals_->Add(advance);
-    if (advance.lost > 0) {
-      spdlog::info("event=slowlog_entries_lost target={} lost={} hint={}", config_.name,
-                   advance.lost, Quote("raise slowlog-max-len or slowlog_fetch"));
-    }
-  }
-  report_.signals = DeriveSignals(snap, config_);
-  double usec = 0;
-  for (const auto& [name, stat] : snap.commandstats) usec += stat.usec;
-  commands_usec_total_ = usec;
-  FinishPoll(true);
+  result_.command_errors = std::move(got.command_errors);
+  FinishPoll(std::move(snap));
 }
 
-void TargetPoller::FailPoll(const std::string& stage, const std::string& detail,
-                            bool close_connection) {
-  ++report_.poll_errors[stage];
+void TargetPoller::FailPoll(PollError error, bool close_connection) {
   const Nanos now = clock_.MonotonicNanos();
-  const auto decision = log_limiter_.Occurred("poll_failed:" + stage, now);
+  const std::string key = std::string("poll_failed:") + PollStageName(error.stage);
+  const auto decision = log_limiter_.Occurred(key, now);
   if (decision.log) {
     spdlog::warn("event=poll_failed target={} address={} stage={} error={} repeats_suppressed={}",
-                 config_.name, config_.endpoint.ToString(), stage, Quote(detail),
-                 decision.suppressed);
+                 config_.name, config_.endpoint.ToString(), PollStageName(error.stage),
+                 Quote(error.message), decision.suppressed);
   }
   if (close_connection || !conn_.connected()) {
     const Duration interval = config_.poll_interval;
-    const Duration cap = std::min<Duration>(std::chrono::seconds(30), 10 * interval);
+    const Duration cap = std::min<Duration>(kMaxBackoff, kMaxBackoffPolls * interval);
     backoff_ = backoff_.count() == 0 ? interval : std::min(cap, backoff_ * 2);
     next_connect_ = now + backoff_.count();
     needs_handshake_ = true;
   }
-  // Mark the poll over before closing: Close() runs the pending callbacks of this poll.
-  last_poll_timed_out_ = stage == "timeout";
-  FinishPoll(false);
+  last_error_ = error;
+  result_.error = std::move(error);
+  // Hand the poll over before closing: Close() runs the pending callbacks of this poll, which
+  // must find it finished.
+  FinishPoll(std::nullopt);
   if (close_connection) conn_.Close(TransportError::kClosed, "poll failed");
 }
 
-void TargetPoller::FinishPoll(bool success) {
+void TargetPoller::FinishPoll(std::optional<RedisSnapshot> snapshot) {
   polling_ = false;
   const Nanos now = clock_.MonotonicNanos();
-  report_.poll_duration_seconds = static_cast<double>(now - poll_started_) / 1e9;
-  report_.up = success;
-  if (success) {
-    report_.last_success_wall = clock_.WallSeconds();
+  result_.at_mono = now;
+  result_.at_wall = clock_.WallSeconds();
+  result_.duration_seconds = static_cast<double>(now - poll_started_) / 1e9;
+  if (snapshot) {
     backoff_ = Duration(0);
     next_connect_ = 0;
+    last_error_.reset();
     bool was_failing = false;
-    for (const char* stage : kPollStages) {
-      was_failing |= log_limiter_.Cleared(std::string("poll_failed:") + stage);
+    for (PollStage stage : kPollStages) {
+      was_failing |= log_limiter_.Cleared(std::string("poll_failed:") + PollStageName(stage));
     }
     if (was_failing) {
       spdlog::info("event=target_recovered target={} address={}", config_.name,
                    config_.endpoint.ToString());
     }
-  } else {
-    report_.signals.reset();
   }
-  report_.supported = supported_;
-  report_.slowlog = slowlog_totals_;
-  report_.probe = probe_.Figures();
-  if (success) last_poll_timed_out_ = false;
-  AssessRiskNow(now);
-  Publish();
+  result_.redis = std::move(snapshot);
+  result_.supported = supported_;
+  result_.probe = probe_.TakeFigures();
+  on_result_(std::move(result_));
 }
-
-RiskSample TargetPoller::MakeRiskSample(Nanos now) const {
-  RiskSample s;
-  s.at = now;
-  s.up = report_.up;
-  s.poll_timed_out = last_poll_timed_out_;
-  if (report_.up && report_.signals) {
-    const RedisSignals& sig = *report_.signals;
-    s.connected_clients = sig.connected_clients;
-    s.maxclients = sig.maxclients;
-    s.rejected_connections_total = sig.rejected_connections_total;
-    s.connections_received_total = sig.connections_received_total;
-    for (const auto& pool : config_.pools) {
-      auto it = sig.pool_connections.find(pool.name);
-      if (it != sig.pool_connections.end()) s.pools[pool.name] = {it->second, pool.size};
-    }
-    s.used_memory = sig.memory_used_bytes;
-    s.maxmemory = sig.maxmemory_bytes;
-    s.system_memory = sig.system_memory_bytes;
-    s.oom_errors_total = sig.oom_errors_total;
-    s.evicted_keys_total = sig.evicted_keys_total;
-    s.keys_with_expiry = sig.keys_with_expiry;
-    s.policy = sig.maxmemory_policy;
-    s.tcp_backlog = sig.tcp_backlog;
-    s.commands_usec_total = commands_usec_total_;
-  }
-  if (slowlog_totals_) {
-    s.slowlog_seconds_total = slowlog_totals_->durations.sum();
-    s.slowlog_seconds_by_command = slowlog_totals_->seconds_by_command;
-    s.slowlog_longest_new = slowlog_longest_new_;
-  }
-  const ProbeFigures& p = report_.probe;
-  s.connect_max_clients_total = p.connect_refusals.at("max_clients");
-  s.connect_timeouts_total = p.connect_refusals.at("timeout");
-  s.connect_duration = p.connect_duration_seconds;
-  s.connect_tcp_duration = p.connect_tcp_seconds;
-  s.ping_p50 = p.window_p50;
-  s.ping_p99 = p.window_p99;
-  s.ping_max = p.window_max;
-  s.ping_failures_total = p.ping_failures;
-  s.ping_timeouts_total = p.ping_timeouts;
-  s.tcp_rtt = p.tcp_rtt_seconds;
-  s.local = local_;
-  if (report_.listen_queue) {
-    s.queue_length = report_.listen_queue->length;
-    s.queue_max = report_.listen_queue->max;
-  }
-  if (kernel_) {
-    if (kernel_->listen_overflows) s.listen_overflows_total = static_cast<double>(*kernel_->listen_overflows);
-    if (kernel_->somaxconn) s.somaxconn = static_cast<double>(*kernel_->somaxconn);
-  }
-  return s;
-}
-
-void TargetPoller::AssessRiskNow(Nanos now) {
-  risk_window_.push_back(MakeRiskSample(now));
-  slowlog_longest_new_ = 0;
-  const Nanos horizon = now - config_.thresholds.risk_window.count();
-  // Contiguous, so AssessRisk reads it in place instead of a per-poll copy of every sample.
-  auto first_kept = risk_window_.begin();
-  while (risk_window_.end() - first_kept > 1 && first_kept->at < horizon) ++first_kept;
-  risk_window_.erase(risk_window_.begin(), first_kept);
-  report_.risk = AssessRisk(risk_window_, config_);
-}
-
-void TargetPoller::Publish() { store_.Publish(std::make_shared<const TargetReport>(report_)); }
 
 }  // namespace rte

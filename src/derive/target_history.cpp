@@ -1,0 +1,135 @@
+#include "derive/target_history.h"
+
+#include <algorithm>
+
+namespace rte {
+namespace {
+
+constexpr size_t kRecentSlowlogShown = 5;
+
+}  // namespace
+
+TargetHistory::TargetHistory(TargetConfig config, bool local)
+    : config_(std::move(config)), local_(local), latency_window_(config_.latency_window.count()) {
+  report_.config = config_;
+  for (PollStage stage : kPollStages) report_.poll_errors[stage] = 0;
+  report_.risk = AssessRisk({}, config_);
+}
+
+const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelSnapshot* kernel) {
+  const Nanos now = poll.at_mono;
+  report_.up = poll.up();
+  report_.last_error = poll.error;
+  if (poll.duration_seconds) report_.poll_duration_seconds = poll.duration_seconds;
+  if (poll.error && !poll.repeated_error) ++report_.poll_errors[poll.error->stage];
+  for (PollStage stage : poll.command_errors) ++report_.poll_errors[stage];
+  report_.supported = poll.supported;
+  report_.slowlog_lost_this_poll = 0;
+  if (poll.redis) {
+    report_.last_success_wall = poll.at_wall;
+    report_.signals = DeriveSignals(*poll.redis, config_);
+    AdvanceSlowlog(*poll.redis, now);
+  } else {
+    report_.signals.reset();
+  }
+  AdvanceLatency(poll.probe, now);
+
+  report_.listen_queue.reset();
+  if (local_ && kernel != nullptr) {
+    if (auto it = kernel->queues.find(config_.name); it != kernel->queues.end()) {
+      report_.listen_queue = it->second;
+    }
+  }
+
+  // Only what was seen within the judged window is shown as recent.
+  const Nanos horizon = now - config_.thresholds.risk_window.count();
+  while (!recent_.empty() && recent_.front().seen_at < horizon) recent_.pop_front();
+  report_.recent_slowlog.clear();
+  for (auto it = recent_.rbegin();
+       it != recent_.rend() && report_.recent_slowlog.size() < kRecentSlowlogShown; ++it) {
+    report_.recent_slowlog.push_back(it->entry);
+  }
+
+  risk_window_.push_back(MakeRiskSample(poll, kernel));
+  slowlog_longest_new_ = 0;
+  auto first_kept = risk_window_.begin();
+  while (risk_window_.end() - first_kept > 1 && first_kept->at < horizon) ++first_kept;
+  risk_window_.erase(risk_window_.begin(), first_kept);
+  report_.risk = AssessRisk(risk_window_, config_);
+  return report_;
+}
+
+void TargetHistory::AdvanceSlowlog(const RedisSnapshot& snap, Nanos now) {
+  if (!snap.slowlog) return;
+  const SlowlogAdvance advance = cursor_.Advance(snap.info.Text("run_id").value_or(""), *snap.slowlog);
+  for (const auto& e : advance.fresh) {
+    slowlog_longest_new_ =
+        std::max(slowlog_longest_new_, static_cast<double>(e.duration_us) / 1e6);
+    recent_.push_back({now, e});  // `fresh` is oldest first, so recent_ stays ordered
+  }
+  if (!report_.slowlog) report_.slowlog.emplace();
+  report_.slowlog->Add(advance);
+  report_.slowlog_lost_this_poll = advance.lost;
+}
+
+void TargetHistory::AdvanceLatency(const ProbeFigures& probe, Nanos now) {
+  for (const RttSample& s : probe.rtts) {
+    latency_window_.Add(s.at, s.rtt);
+    report_.latency.ping_rtt.Observe(static_cast<double>(s.rtt) / 1e9);
+  }
+  latency_window_.Prune(now);
+  report_.latency.window_p50 = latency_window_.QuantileSeconds(0.5);
+  report_.latency.window_p99 = latency_window_.QuantileSeconds(0.99);
+  report_.latency.window_max = latency_window_.QuantileSeconds(1.0);
+  report_.probe = probe;
+  report_.probe.rtts.clear();
+}
+
+RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSnapshot* kernel) const {
+  RiskSample s;
+  s.at = poll.at_mono;
+  s.up = report_.up;
+  s.poll_timed_out = poll.timed_out;
+  if (report_.up && report_.signals) {
+    const RedisSignals& sig = *report_.signals;
+    s.connected_clients = sig.connected_clients;
+    s.maxclients = sig.maxclients;
+    s.rejected_connections_total = sig.rejected_connections_total;
+    s.connections_received_total = sig.connections_received_total;
+    for (const auto& pool : config_.pools) {
+      auto it = sig.pool_connections.find(pool.name);
+      if (it != sig.pool_connections.end()) s.pools[pool.name] = {it->second, pool.size};
+    }
+    s.used_memory = sig.memory_used_bytes;
+    s.maxmemory = sig.maxmemory_bytes;
+    s.system_memory = sig.system_memory_bytes;
+    s.oom_errors_total = sig.oom_errors_total;
+    s.evicted_keys_total = sig.evicted_keys_total;
+    s.keys_with_expiry = sig.keys_with_expiry;
+    s.policy = sig.maxmemory_policy;
+    s.tcp_backlog = sig.tcp_backlog;
+  }
+  if (report_.slowlog) {
+    s.slowlog_seconds_total = report_.slowlog->durations.sum();
+    s.slowlog_seconds_by_command = report_.slowlog->seconds_by_command;
+    s.slowlog_longest_new = slowlog_longest_new_;
+  }
+  const ProbeFigures& p = report_.probe;
+  s.connect_max_clients_total = p.connect_refusals.at("max_clients");
+  s.connect_tcp_duration = p.connect_tcp_seconds;
+  s.ping_p50 = report_.latency.window_p50;
+  s.ping_p99 = report_.latency.window_p99;
+  s.ping_timeouts_total = p.ping_timeouts;
+  s.tcp_rtt = p.tcp_rtt_seconds;
+  s.local = local_;
+  if (report_.listen_queue) {
+    s.queue_length = report_.listen_queue->length;
+    s.queue_max = report_.listen_queue->max;
+  }
+  if (kernel != nullptr && kernel->counters.listen_overflows) {
+    s.listen_overflows_total = static_cast<double>(*kernel->counters.listen_overflows);
+  }
+  return s;
+}
+
+}  // namespace rte

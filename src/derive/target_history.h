@@ -1,0 +1,49 @@
+// Everything derive remembers about one target between polls: the slowlog cursor and totals,
+// the latency window, the risk window and the cumulative counters. Pure: each poll result (and
+// the newest kernel reading) goes in, the target's report comes out; time comes from the input.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "config/config.h"
+#include "derive/latency_window.h"
+#include "derive/risk.h"
+#include "derive/signals.h"
+#include "derive/target_report.h"
+#include "snapshot/kernel.h"
+#include "snapshot/poll.h"
+
+namespace rte {
+
+class TargetHistory {
+ public:
+  // `local`: the target listens on this host, so its accept queue is judged.
+  TargetHistory(TargetConfig config, bool local);
+
+  // Folds one poll into the history and returns the report as of that poll. `kernel` is the
+  // newest host reading, or nullptr when none has finished yet.
+  const TargetReport& Advance(const PollResult& poll, const KernelSnapshot* kernel);
+  const TargetReport& report() const { return report_; }
+
+ private:
+  RiskSample MakeRiskSample(const PollResult& poll, const KernelSnapshot* kernel) const;
+  void AdvanceSlowlog(const RedisSnapshot& snap, Nanos now);
+  void AdvanceLatency(const ProbeFigures& probe, Nanos now);
+
+  TargetConfig config_;
+  bool local_;
+  TargetReport report_;
+  SlowlogCursor cursor_;
+  double slowlog_longest_new_ = 0;  // longest entry first seen in this poll
+  struct SeenEntry {
+    Nanos seen_at;
+    SlowlogEntry entry;
+  };
+  std::deque<SeenEntry> recent_;  // entries first seen within the risk window, oldest first
+  LatencyWindow latency_window_;
+  std::vector<RiskSample> risk_window_;  // oldest first, contiguous for AssessRisk
+};
+
+}  // namespace rte

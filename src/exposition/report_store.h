@@ -1,0 +1,49 @@
+// The latest report per target and the latest kernel reading, as scrapes and the triage page
+// read them. Writers replace whole reports; readers copy pointers under a short lock, so
+// /metrics never waits on Redis or the kernel and never sees half a poll.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "derive/target_report.h"
+#include "snapshot/kernel.h"
+
+namespace rte {
+
+class ReportStore {
+ public:
+  void Publish(std::shared_ptr<const TargetReport> report) {
+    std::lock_guard lock(mu_);
+    reports_[report->config.name] = std::move(report);
+  }
+  void Remove(const std::string& target) {
+    std::lock_guard lock(mu_);
+    reports_.erase(target);
+  }
+  void PublishKernel(std::shared_ptr<const KernelSnapshot> reading) {
+    std::lock_guard lock(mu_);
+    kernel_ = std::move(reading);
+  }
+  std::shared_ptr<const KernelSnapshot> Kernel() const {
+    std::lock_guard lock(mu_);
+    return kernel_;
+  }
+  std::vector<std::shared_ptr<const TargetReport>> All() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::shared_ptr<const TargetReport>> out;
+    out.reserve(reports_.size());
+    for (const auto& [name, report] : reports_) out.push_back(report);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const TargetReport>> reports_;
+  std::shared_ptr<const KernelSnapshot> kernel_;
+};
+
+}  // namespace rte

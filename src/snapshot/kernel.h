@@ -1,0 +1,37 @@
+// What one reading of this host's kernel saw (cause 5): host-wide counters and sysctls, and the
+// accept queue of each local target's listening socket.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace rte {
+
+// An empty optional means the file or field is absent (non-Linux, a sandboxed kernel, an older
+// layout without the field); the series is then left out, not zeroed.
+struct KernelCounters {
+  std::optional<std::uint64_t> listen_overflows;     // /proc/net/netstat TcpExt ListenOverflows
+  std::optional<std::uint64_t> listen_drops;         // /proc/net/netstat TcpExt ListenDrops
+  std::optional<std::uint64_t> somaxconn;            // /proc/sys/net/core/somaxconn
+  std::optional<std::uint64_t> tcp_max_syn_backlog;  // /proc/sys/net/ipv4/tcp_max_syn_backlog
+  std::optional<std::uint64_t> tcp_syncookies;       // /proc/sys/net/ipv4/tcp_syncookies
+};
+
+// Accept queue of one listening socket.
+struct ListenQueue {
+  double length = 0;  // connections waiting for accept()
+  double max = 0;     // effective backlog: min(listen() backlog, somaxconn)
+};
+
+struct KernelSnapshot {
+  KernelCounters counters;
+  bool listen_queue_read = false;  // some target is local, so the sockets were dumped
+  bool listen_queue_ok = false;    // the netlink sock_diag dump worked
+  double counters_duration_seconds = 0;
+  double listen_queue_duration_seconds = 0;
+  std::map<std::string, ListenQueue> queues;  // target name → its listener's queue
+};
+
+}  // namespace rte

@@ -1,0 +1,143 @@
+#include "sources/kernel/kernel_sampler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "sources/kernel/kernel_counters_reader.h"
+#include "sources/kernel/listen_queue_reader.h"
+#include "sources/kernel/listeners.h"
+
+namespace rte {
+namespace {
+
+// How long the destructor waits for a read in progress before leaving the thread behind.
+constexpr auto kStopWait = std::chrono::seconds(1);
+
+// Durations of the reads only: steady_clock directly, because a thread left behind in a stuck
+// read may finish after every injected clock is gone.
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+// Shared with the thread, so a thread left behind in a stuck read still owns what it touches.
+struct KernelSampler::State {
+  State(std::string root, ReadingCallback cb)
+      : counters(std::move(root)), on_reading(std::move(cb)) {}
+
+  KernelCountersReader counters;
+  ListenQueueReader queues;
+  bool queue_warned = false;  // thread only
+
+  mutable std::mutex mu;
+  std::condition_variable wake;
+  std::condition_variable done;
+  std::vector<LocalListener> listeners;  // guarded by mu
+  Duration interval{0};                  // guarded by mu; 0 until Configure
+  bool read_now = false;                 // guarded by mu
+  bool stop = false;                     // guarded by mu
+  bool finished = false;                 // guarded by mu
+  ReadingCallback on_reading;            // guarded by mu; cleared on stop
+  std::shared_ptr<const KernelSnapshot> latest;  // guarded by mu
+
+  KernelSnapshot Read(const std::vector<LocalListener>& targets);
+};
+
+KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targets) {
+  KernelSnapshot out;
+  auto started = std::chrono::steady_clock::now();
+  out.counters = counters.Read();
+  out.counters_duration_seconds = SecondsSince(started);
+  if (!targets.empty()) {
+    bool any_unix = false;
+    for (const auto& t : targets) any_unix |= t.endpoint.kind == Endpoint::Kind::kUnix;
+    started = std::chrono::steady_clock::now();
+    auto tcp = queues.ReadTcp();
+    Result<std::vector<UnixListener>> unix_listeners = std::vector<UnixListener>{};
+    if (any_unix) unix_listeners = queues.ReadUnix();
+    out.listen_queue_duration_seconds = SecondsSince(started);
+    out.listen_queue_read = true;
+    out.listen_queue_ok = tcp.ok();
+    if (!tcp.ok() && !queue_warned) {
+      queue_warned = true;
+      spdlog::warn(
+          "event=listen_queue_unavailable error=\"{}\" effect=\"listen_queue_* series absent\"",
+          tcp.error());
+    }
+    for (const auto& t : targets) {
+      const Endpoint& ep = t.endpoint;
+      if (ep.kind == Endpoint::Kind::kTcp && tcp.ok()) {
+        if (const TcpListener* l =
+                FindListener(tcp.value(), static_cast<std::uint16_t>(ep.port), ep.host)) {
+          out.queues[t.target] = {static_cast<double>(l->rqueue), static_cast<double>(l->wqueue)};
+        }
+      } else if (ep.kind == Endpoint::Kind::kUnix && unix_listeners.ok()) {
+        if (const UnixListener* l = FindUnixListener(unix_listeners.value(), ep.path)) {
+          out.queues[t.target] = {static_cast<double>(l->rqueue), static_cast<double>(l->wqueue)};
+        }
+      }
+    }
+  }
+  return out;
+}
+
+KernelSampler::KernelSampler(std::string procfs_root, ReadingCallback on_reading)
+    : state_(std::make_shared<State>(std::move(procfs_root), std::move(on_reading))) {
+  std::thread(&KernelSampler::Run, state_).detach();
+}
+
+KernelSampler::~KernelSampler() {
+  std::unique_lock lock(state_->mu);
+  state_->stop = true;
+  state_->on_reading = nullptr;
+  state_->wake.notify_all();
+  if (!state_->done.wait_for(lock, kStopWait, [this] { return state_->finished; })) {
+    spdlog::warn("event=kernel_read_stuck effect=\"left behind at shutdown\"");
+  }
+}
+
+void KernelSampler::Configure(std::vector<LocalListener> listeners, Duration interval) {
+  std::lock_guard lock(state_->mu);
+  state_->listeners = std::move(listeners);
+  state_->interval = interval;
+  state_->read_now = true;
+  state_->wake.notify_all();
+}
+
+std::shared_ptr<const KernelSnapshot> KernelSampler::Latest() const {
+  std::lock_guard lock(state_->mu);
+  return state_->latest;
+}
+
+void KernelSampler::Run(std::shared_ptr<State> state) {
+  std::unique_lock lock(state->mu);
+  auto next = std::chrono::steady_clock::now();
+  while (!state->stop) {
+    if (!state->read_now) {
+      if (state->interval.count() == 0) {
+        state->wake.wait(lock, [&] { return state->stop || state->read_now; });
+      } else {
+        state->wake.wait_until(lock, next, [&] { return state->stop || state->read_now; });
+      }
+      if (state->stop) break;
+      if (!state->read_now && std::chrono::steady_clock::now() < next) continue;
+    }
+    state->read_now = false;
+    const std::vector<LocalListener> targets = state->listeners;
+    next = std::chrono::steady_clock::now() + state->interval;
+    lock.unlock();
+    auto reading = std::make_shared<const KernelSnapshot>(state->Read(targets));
+    lock.lock();
+    state->latest = reading;
+    if (state->on_reading) state->on_reading(std::move(reading));
+  }
+  state->finished = true;
+  state->done.notify_all();
+}
+
+}  // namespace rte

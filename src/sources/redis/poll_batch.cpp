@@ -1,0 +1,189 @@
+#include "sources/redis/poll_batch.h"
+
+#include "parse/redis_text.h"
+
+namespace rte {
+namespace {
+
+std::optional<OptionalCommand> OptionalOf(BatchStep step) {
+  switch (step) {
+    case BatchStep::kSlowlog: return OptionalCommand::kSlowlog;
+    case BatchStep::kConfigGet: return OptionalCommand::kConfig;
+    case BatchStep::kSetName:
+    case BatchStep::kClientList: return OptionalCommand::kClient;
+    default: return std::nullopt;
+  }
+}
+
+PollError AuthError(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNoAuth:
+      return {PollStage::kAuth,
+              "authentication failed: the server requires a password (set password_file or "
+              "password_env)"};
+    case ErrorKind::kWrongPass:
+      return {PollStage::kAuth,
+              "authentication failed: the server refused the username/password (WRONGPASS)"};
+    default:
+      return {PollStage::kAuth,
+              std::string("authentication failed: AUTH answered an error (") +
+                  ErrorKindName(kind) + ")"};
+  }
+}
+
+bool MaxClientsText(const std::string& text) {
+  return text.find("max number of clients") != std::string::npos;
+}
+
+const char kMaxClientsMessage[] =
+    "connection refused by Redis: max number of clients reached (maxclients)";
+
+}  // namespace
+
+PollError DescribeConnectFailure(TransportError error, const std::string& detail,
+                                 const std::string& address, Duration timeout) {
+  if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
+  switch (error) {
+    case TransportError::kRefused:
+      return {PollStage::kConnect,
+              "connection refused: nothing listens on " + address +
+                  " (Redis stopped, wrong port, or bound to another address)"};
+    case TransportError::kTimeout:
+      return {PollStage::kConnect,
+              "connect timed out after " + FormatDuration(timeout) + ": the TCP handshake to " +
+                  address +
+                  " got no answer (a firewall dropping packets, the host down, or the accept "
+                  "queue full)"};
+    case TransportError::kDnsFailed:
+      return {PollStage::kDns, "DNS lookup failed for " + address + ": " + detail};
+    default:
+      return {PollStage::kConnect, "cannot connect to " + address + ": " + detail};
+  }
+}
+
+PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
+                               Duration poll_timeout) {
+  if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
+  switch (error) {
+    case TransportError::kTimeout:
+      return {PollStage::kTimeout,
+              "poll timed out: Redis accepted the connection but did not answer within "
+              "poll_timeout " +
+                  FormatDuration(poll_timeout) +
+                  " (blocked by a slow command, a fork or AOF fsync, or the process is stopped)"};
+    case TransportError::kProtocol:
+      return {PollStage::kProtocol, "protocol error: the reply is not valid RESP (" + detail +
+                                        "); is this port really Redis?"};
+    default:
+      return {StageOf(step), "connection lost during the poll: " + detail};
+  }
+}
+
+PollStage StageOf(BatchStep step) {
+  switch (step) {
+    case BatchStep::kAuth: return PollStage::kAuth;
+    case BatchStep::kInfo: return PollStage::kInfo;
+    case BatchStep::kSlowlog: return PollStage::kSlowlog;
+    case BatchStep::kConfigGet: return PollStage::kConfig;
+    case BatchStep::kSetName:
+    case BatchStep::kClientList: return PollStage::kClientList;
+  }
+  return PollStage::kInfo;
+}
+
+BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
+                                   const std::vector<Reply>& replies, bool multi_section_info) {
+  BatchInterpretation out;
+  RedisSnapshot snap;
+  bool info_ok = false;
+  bool has_errorstats = false;
+  std::map<std::string, std::string> config;
+  bool config_complete = true;
+  auto fail = [&out](PollError error) {
+    out = BatchInterpretation{};
+    out.error = std::move(error);
+    return out;
+  };
+  if (replies.size() != batch.size()) {
+    return fail({PollStage::kProtocol, "the server sent fewer replies than commands"});
+  }
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const BatchStep step = batch[i].step;
+    const Reply& reply = replies[i];
+    const ErrorKind kind = reply.is_error() ? ClassifyError(reply.str) : ErrorKind::kOther;
+    if (reply.is_error() && (kind == ErrorKind::kNoAuth || kind == ErrorKind::kWrongPass)) {
+      return fail(AuthError(kind));
+    }
+    if (reply.is_error() && kind == ErrorKind::kMaxClients) {
+      return fail({PollStage::kConnect, kMaxClientsMessage});
+    }
+    const std::optional<OptionalCommand> optional = OptionalOf(step);
+    // An optional command's error: a refusal switches it off (its fallback takes over),
+    // anything else counts against its stage.
+    if (optional && reply.is_error()) {
+      if (IsRefusal(kind)) {
+        out.refusals[*optional] = reply.str;
+      } else if (step != BatchStep::kSetName) {
+        out.command_errors.push_back(StageOf(step));
+      }
+      if (step == BatchStep::kConfigGet) {
+        out.config_replied = true;
+        config_complete = false;
+      }
+      continue;
+    }
+    switch (step) {
+      case BatchStep::kAuth:
+        if (reply.is_error()) return fail(AuthError(kind));
+        break;
+      case BatchStep::kSetName:
+        out.answered[OptionalCommand::kClient] = true;
+        break;
+      case BatchStep::kInfo:
+        if (reply.is_error()) {
+          if (multi_section_info && kind == ErrorKind::kOther) {
+            BatchInterpretation failed = fail({PollStage::kInfo, "INFO answered: " + reply.str});
+            failed.info_single_section = true;
+            return failed;
+          }
+          if (kind == ErrorKind::kLoading) {
+            return fail({PollStage::kInfo,
+                         "Redis is loading its dataset into memory and does not serve yet"});
+          }
+          return fail({PollStage::kInfo, "INFO answered: " + reply.str});
+        }
+        if (reply.type != Reply::Type::kString && reply.type != Reply::Type::kStatus) {
+          return fail({PollStage::kProtocol, "INFO did not answer with text"});
+        }
+        // The section header tells "no errors yet" apart from a server without errorstats.
+        has_errorstats |= reply.str.find("# Errorstats") != std::string::npos;
+        for (auto& [k, v] : ParseInfo(reply.str).fields) snap.info.fields.insert_or_assign(k, v);
+        info_ok = true;
+        break;
+      case BatchStep::kSlowlog:
+        out.answered[OptionalCommand::kSlowlog] = true;
+        snap.slowlog = ParseSlowlog(reply);
+        break;
+      case BatchStep::kConfigGet:
+        out.config_replied = true;
+        for (auto& [k, v] : ParseConfigGet(reply)) config[k] = v;
+        break;
+      case BatchStep::kClientList:
+        out.answered[OptionalCommand::kClient] = true;
+        out.clients = ParseClientList(reply.str);
+        break;
+    }
+  }
+  if (!info_ok) return fail({PollStage::kInfo, "INFO returned nothing"});
+  if (out.config_replied && config_complete) {
+    out.answered[OptionalCommand::kConfig] = true;
+    out.config = std::move(config);
+  }
+  snap.commandstats = ParseCommandStats(snap.info);
+  if (has_errorstats) snap.errorstats = ParseErrorStats(snap.info);
+  out.snapshot = std::move(snap);
+  return out;
+}
+
+}  // namespace rte
