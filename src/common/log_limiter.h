@@ -22,7 +22,6 @@ class LogLimiter {
   Decision Occurred(const std::string& key, Nanos now);
   // Call when the condition is over; true when `key` had been reported (so log the recovery).
   bool Cleared(const std::string& key);
-  bool Active(const std::string& key) const { return state_.contains(key); }
 
  private:
   struct State {
