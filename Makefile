@@ -1,38 +1,62 @@
 # The two commands: `make run` and `make test` (as root on Debian 12; they install what is missing).
 BUILD_DIR ?= build
+RELEASE_DIR ?= build-release
 ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
+# -Werror is for our own test command only (RTE_WERROR): a packager's newer compiler, with new
+# warnings, must not break `make build`.
+WERROR ?= OFF
 
-.PHONY: all deps build run test test-asan bench clean
+.PHONY: all deps build run test test-release test-asan format clean
 
 all: build
 
 deps:
 	scripts/install-deps.sh build
 
+# Everything: the daemon and the test suites.
 build: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTE_BUILD_TESTS=ON \
+	  -DRTE_WERROR=$(WERROR)
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Builds only the daemon it runs, in the same build dir as `make test` (which turns the tests
+# and RTE_WERROR back on when it configures).
 run:
 	scripts/install-deps.sh run
-	$(MAKE) build
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTE_BUILD_TESTS=OFF \
+	  -DRTE_WERROR=OFF
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target redis-timeout-exporter
 	scripts/run-local.sh
 
+# The format check first: it takes seconds, the builds minutes.
 test:
 	scripts/install-deps.sh test
-	$(MAKE) build
+	scripts/check-format.sh
+	$(MAKE) build WERROR=ON
+	$(MAKE) test-release
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
 	$(MAKE) test-asan
+
+# The daemon as packagers build it (Release: -O3, which brings warnings of its own), warnings
+# as errors, so a broken Release build fails `make test`.
+test-release:
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DRTE_BUILD_TESTS=OFF -DRTE_WERROR=ON
+	cmake --build $(RELEASE_DIR) -j$(JOBS) --target redis-timeout-exporter
 
 # The unit and integration tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # The alert, dashboard and full-stack tests are left out here: they check Prometheus,
 # Alertmanager and Grafana artefacts, and every exporter code path the stack touches is
 # covered by the integration tests.
 test-asan:
-	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DRTE_SANITIZE=ON
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DRTE_SANITIZE=ON -DRTE_BUILD_TESTS=ON \
+	  -DRTE_WERROR=ON
 	cmake --build $(ASAN_DIR) -j$(JOBS) --target unit_tests integration_tests
 	cd $(ASAN_DIR) && ctest --output-on-failure -j2 -L "unit|integration"
 
+# Rewrites every C++ source in place with clang-format-14 and the root .clang-format.
+format:
+	scripts/check-format.sh --fix
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR)

@@ -7,7 +7,7 @@ build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-
             libspdlog-dev libevent-dev nlohmann-json3-dev catch2)
 run_pkgs=(redis-server redis-tools curl)
 test_pkgs=(redis-server redis-tools curl python3 python3-yaml prometheus prometheus-alertmanager
-           chromium fonts-liberation)
+           chromium fonts-liberation clang-format-14)
 
 case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;

@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
       {config_file, flags.values["web.listen-address"], flags.values["path.procfs"]});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
-    std::cerr << "config error: " << s.message() << "\n";
+    // Not only the config: a listen address in use fails Start() too.
+    std::cerr << "redis-timeout-exporter: startup failed: " << s.message() << "\n";
     return 1;
   }
   spdlog::info("event=started version={}", RTE_VERSION);

@@ -5,6 +5,21 @@
 #include <cstdint>
 
 namespace rte {
+namespace {
+
+// "'<text>'<rest>", appended piece by piece: GCC 12 at -O3 (Release) reports a false -Wrestrict on
+// `"'" + std::string(text) + ...` (the literal is inserted at position 0 of the temporary).
+std::string Quoted(std::string_view text, std::string_view rest) {
+  std::string message;
+  message.reserve(text.size() + rest.size() + 2);
+  message += '\'';
+  message += text;
+  message += '\'';
+  message += rest;
+  return message;
+}
+
+}  // namespace
 
 Result<Duration> ParseDuration(std::string_view text) {
   if (text.empty()) return Result<Duration>::Error("empty duration");
@@ -18,8 +33,7 @@ Result<Duration> ParseDuration(std::string_view text) {
   double value = 0;
   auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (number.empty() || ec != std::errc() || end != number.data() + number.size()) {
-    return Result<Duration>::Error("'" + std::string(text) +
-                                   "' is not a duration (use e.g. 500ms, 5s, 1m)");
+    return Result<Duration>::Error(Quoted(text, " is not a duration (use e.g. 500ms, 5s, 1m)"));
   }
   double ns_per_unit = 0;
   if (unit == "us") {
@@ -33,12 +47,11 @@ Result<Duration> ParseDuration(std::string_view text) {
   } else if (unit == "h") {
     ns_per_unit = 3600e9;
   } else {
-    return Result<Duration>::Error("'" + std::string(text) +
-                                   "' has no unit (use us, ms, s, m or h)");
+    return Result<Duration>::Error(Quoted(text, " has no unit (use us, ms, s, m or h)"));
   }
   const double ns = value * ns_per_unit;
   if (!std::isfinite(ns) || ns > 1e18) {
-    return Result<Duration>::Error("'" + std::string(text) + "' is too long");
+    return Result<Duration>::Error(Quoted(text, " is too long"));
   }
   return Duration(static_cast<std::int64_t>(std::llround(ns)));
 }

@@ -40,7 +40,7 @@ RiskSample Healthy(Nanos at) {
 
 TargetConfig Target(std::chrono::milliseconds client_timeout = std::chrono::milliseconds(1000)) {
   TargetConfig t;
-  t.name = "t";
+  t.name = std::string("t");  // `t.name = "t"` trips a false -Wrestrict in GCC 12 at -O3
   t.client_timeout = client_timeout;
   return t;
 }
