@@ -147,6 +147,8 @@ void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresh
       {"slowlog_busy_crit_ratio", &RiskThresholds::slowlog_busy_crit_ratio, 1},
       {"slowlog_longest_warn_ratio", &RiskThresholds::slowlog_longest_warn_ratio, 1},
       {"slowlog_longest_crit_ratio", &RiskThresholds::slowlog_longest_crit_ratio, 1},
+      {"command_busy_warn_ratio", &RiskThresholds::command_busy_warn_ratio, 1},
+      {"command_busy_crit_ratio", &RiskThresholds::command_busy_crit_ratio, 1},
       {"backlog_warn_ratio", &RiskThresholds::backlog_warn_ratio, 1},
       {"backlog_crit_ratio", &RiskThresholds::backlog_crit_ratio, 1},
   };
@@ -173,6 +175,7 @@ void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresh
       {t.pool_warn_ratio, t.pool_crit_ratio},
       {t.pool_size_warn_ratio, t.pool_size_crit_ratio},
       {t.latency_warn_ratio, t.latency_crit_ratio},
+      {t.command_busy_warn_ratio, t.command_busy_crit_ratio},
       {t.memory_warn_ratio, t.memory_crit_ratio},
       {t.system_memory_warn_ratio, t.system_memory_crit_ratio},
       {t.slowlog_busy_warn_ratio, t.slowlog_busy_crit_ratio},

@@ -56,6 +56,10 @@ struct RiskThresholds {
   double slowlog_busy_crit_ratio = 0.25;
   double slowlog_longest_warn_ratio = 0.25;  // longest slow command / client_timeout
   double slowlog_longest_crit_ratio = 0.5;
+  // Share of the window Redis spent executing any command (INFO commandstats usec): a
+  // saturated event loop, visible even with SLOWLOG off.
+  double command_busy_warn_ratio = 0.5;
+  double command_busy_crit_ratio = 0.8;
   double backlog_warn_ratio = 0.5;       // accept queue length / max
   double backlog_crit_ratio = 1.0;
   int expected_connection_burst = 0;     // 0: not set

@@ -104,8 +104,87 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg) {
   return out;
 }
 
-CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
-                  double slow_busy_share) {
+// Everything the server itself says about how long its event loop was blocked in the window:
+// the witnesses the blocking ("slowlog") cause is judged on and the network cause discounts.
+struct Stalls {
+  double longest = 0;           // longest stall any witness saw (s)
+  std::string longest_witness;  // which witness, for the evidence
+  double slowlog_busy = 0;      // share of the window in slow commands (SLOWLOG)
+  std::optional<double> command_busy;  // share of the window executing commands (commandstats)
+  double slowlog_longest = 0;
+  double command_mean = 0;  // longest average call between two polls (commandstats)
+  std::string command_mean_name;
+  double spike = 0;  // longest new latency-monitor spike
+  std::string spike_event;
+  std::optional<double> fork;  // latest_fork_usec, when a fork happened in the window
+  bool judged = false;         // some witness could be read in the window
+  // Busy share, whichever witness saw more.
+  double busy() const { return std::max(slowlog_busy, command_busy.value_or(0)); }
+  bool Blocked(double timeout) const {
+    return longest >= kBlockedLongestShare * timeout || busy() >= kBlockedBusyShare;
+  }
+};
+
+// First and last value of a cumulative counter in the window, and the seconds between them.
+template <typename Pick>
+std::optional<std::pair<double, double>> Spread(std::span<const RiskSample> w, Pick pick,
+                                                double* seconds) {
+  const RiskSample* first = nullptr;
+  const RiskSample* last = nullptr;
+  for (const auto& s : w) {
+    if (!pick(s)) continue;
+    if (first == nullptr) first = &s;
+    last = &s;
+  }
+  if (first == nullptr) return std::nullopt;
+  *seconds = static_cast<double>(last->at - first->at) / kNsPerSec;
+  return std::make_pair(*pick(*first), *pick(*last));
+}
+
+Stalls FindStalls(const Window& w, const RiskThresholds& t) {
+  Stalls out;
+  auto consider = [&out](double seconds, std::string witness) {
+    if (seconds > out.longest) {
+      out.longest = seconds;
+      out.longest_witness = std::move(witness);
+    }
+  };
+  for (const auto& s : w.inside()) {
+    if (s.slowlog_longest_new.value_or(0) > out.slowlog_longest) {
+      out.slowlog_longest = *s.slowlog_longest_new;
+    }
+    if (s.command_longest_mean > out.command_mean) {
+      out.command_mean = s.command_longest_mean;
+      out.command_mean_name = s.command_longest_name;
+    }
+    if (s.latency_spike_new > out.spike) {
+      out.spike = s.latency_spike_new;
+      out.spike_event = s.latency_spike_event;
+    }
+  }
+  consider(out.slowlog_longest, "slowlog");
+  consider(out.command_mean, "commandstats");
+  consider(out.spike, "latency");
+  if (auto forks = Increase(w.oldest().forks_total, w.newest().forks_total); forks && *forks > 0) {
+    out.fork = Latest<double>(w.samples, [](const RiskSample& s) { return s.fork_duration; });
+    if (out.fork) consider(*out.fork, "fork");
+  }
+  if (auto spent = Increase(w.oldest().slowlog_seconds_total, w.newest().slowlog_seconds_total)) {
+    out.slowlog_busy = *spent / w.seconds(t);
+  }
+  double span = 0;
+  if (auto cmd = Spread(w.samples, [](const RiskSample& s) { return s.command_seconds_total; },
+                        &span)) {
+    out.judged = true;
+    if (span > 0) out.command_busy = std::max(0.0, cmd->second - cmd->first) / span;
+  }
+  out.judged |= Latest<double>(w.samples, [](const RiskSample& s) {
+                  return s.slowlog_seconds_total;
+                }).has_value();
+  return out;
+}
+
+CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls) {
   const RiskThresholds& t = cfg.thresholds;
   CauseRisk out{Cause::kNetwork, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
@@ -117,21 +196,28 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
     return out;
   }
   double risk = 0;
+  const double budget = ToSeconds(t.latency_budget);
   if (now.ping_p99) {
-    // Time the server spent in one slow command explains that much of the tail: what is left
-    // is the network's (or the client side's) share.
-    const double unexplained = std::max(0.0, *now.ping_p99 - longest_slow);
+    // Time the server itself was blocked explains that much of the tail: what is left is the
+    // network's (or the client side's) share.
+    const double unexplained = std::max(0.0, *now.ping_p99 - stalls.longest);
     risk = std::max(risk, Ramp(unexplained / timeout, t.latency_warn_ratio, t.latency_crit_ratio));
     out.evidence.push_back(fmt::format("PING p99 {} vs client_timeout {} over the last {}",
                                        Ms(*now.ping_p99), Ms(timeout),
                                        FormatDuration(t.risk_window)));
-    if (longest_slow > 0 && *now.ping_p99 > 0) {
-      out.evidence.push_back(fmt::format("{} of it is explained by a slow command on the server",
-                                         Pct(std::min(1.0, longest_slow / *now.ping_p99))));
+    if (stalls.longest > 0 && *now.ping_p99 > 0) {
+      out.evidence.push_back(fmt::format("{} of it is explained by the server's own stalls ({})",
+                                         Pct(std::min(1.0, stalls.longest / *now.ping_p99)),
+                                         stalls.longest_witness));
+    }
+    if (now.tcp_rtt && *now.ping_p99 > budget && *now.ping_p99 > 10 * *now.tcp_rtt) {
+      out.evidence.push_back(fmt::format(
+          "kernel TCP RTT {} while PING p99 is {}: the delay is not on the TCP path itself (a "
+          "busy server, or a proxy in between)",
+          Ms(*now.tcp_rtt), Ms(*now.ping_p99)));
     }
   }
-  const double budget = ToSeconds(t.latency_budget);
-  if (now.ping_p50 && slow_busy_share < kBlockedBusyShare) {
+  if (now.ping_p50 && stalls.busy() < kBlockedBusyShare) {
     // A typical round trip over budget is a slow path even far from the timeout: it rises from
     // the budget and warns at twice it (a margin for a busy exporter host), never pages.
     risk = std::max(risk, std::min(kLatencyBudgetRiskCap,
@@ -148,12 +234,35 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, double longest_slow,
     risk = std::max(risk, Ramp(*now.tcp_rtt / timeout, t.latency_warn_ratio, t.latency_crit_ratio));
     out.evidence.push_back(fmt::format("kernel TCP RTT {} (excludes server time)", Ms(*now.tcp_rtt)));
   }
+  if (auto retrans = Increase(w.oldest().tcp_retransmits_total, now.tcp_retransmits_total);
+      retrans && *retrans > 0) {
+    risk = std::max(risk, Ramp(*retrans, kRetransmitsWarn, kRetransmitsCrit));
+    out.evidence.push_back(fmt::format(
+        "{:.0f} TCP retransmits on the probe connection in the last {} (packet loss)", *retrans,
+        w.Label(t)));
+  }
+  const double large_timeouts =
+      now.large_payload_timeouts_total - w.oldest().large_payload_timeouts_total;
+  if (large_timeouts > 0 && failures <= 0) {
+    risk = 1;
+    out.evidence.push_back(fmt::format(
+        "{:.0f} ECHOs of a few KB got no reply within client_timeout while PINGs answer: large "
+        "packets are lost on the path (MTU black hole)",
+        large_timeouts));
+  } else if (now.large_payload_p50 && now.ping_p50 &&
+             *now.large_payload_p50 > kLargePayloadSlowMultiple * *now.ping_p50 &&
+             *now.large_payload_p50 > budget) {
+    risk = std::max({risk, kWarnRisk, Ramp(*now.large_payload_p50 / timeout, t.latency_warn_ratio,
+                                           t.latency_crit_ratio)});
+    out.evidence.push_back(fmt::format(
+        "a few-KB ECHO takes {} (median) against {} for PING: large packets are slow on the path "
+        "(MTU, loss)",
+        Ms(*now.large_payload_p50), Ms(*now.ping_p50)));
+  }
   if (failures > 0) {
-    const bool server_blocked =
-        longest_slow >= kBlockedLongestShare * timeout || slow_busy_share >= kBlockedBusyShare;
-    if (server_blocked) {
+    if (stalls.Blocked(timeout)) {
       out.evidence.push_back(fmt::format(
-          "{:.0f} PINGs timed out while a slow command blocked the server (see slowlog)", failures));
+          "{:.0f} PINGs timed out while the server itself was blocked (see slowlog)", failures));
     } else {
       risk = 1;
       out.evidence.push_back(fmt::format("{:.0f} PINGs got no reply within client_timeout {}",
@@ -232,31 +341,92 @@ std::string SlowlogFix(const std::map<std::string, double>& by_command) {
   return fix + "Move heavy or administrative commands to a replica; SLOWLOG GET 25 names the callers.";
 }
 
-CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, double longest_slow, double busy) {
+std::string BlockingFix(const Stalls& st, const std::map<std::string, double>& by_command,
+                        const RiskSample& now) {
+  std::string fix;
+  if (st.longest_witness == "fork" || st.spike_event == "fork") {
+    fix += "Fork stalls grow with the dataset: keep each instance smaller (shard), disable "
+           "transparent huge pages (echo never > /sys/kernel/mm/transparent_hugepage/enabled), "
+           "let replicas do the persistence (save \"\" and appendonly no on the master), "
+           "schedule BGSAVE off-peak. ";
+  }
+  if (st.spike_event.rfind("aof", 0) == 0) {
+    fix += "AOF fsync stalls: appendfsync everysec (not always), no-appendfsync-on-rewrite yes, "
+           "a faster disk. ";
+  }
+  if (st.spike_event.find("expire") != std::string::npos ||
+      st.spike_event.find("eviction") != std::string::npos) {
+    fix += "Expiry or eviction cycles: spread TTLs (no mass expiry at one instant), lazyfree-"
+           "lazy-eviction yes and lazyfree-lazy-expire yes. ";
+  }
+  std::map<std::string, double> commands = by_command;
+  if (!st.command_mean_name.empty()) commands[st.command_mean_name] += st.command_mean;
+  if (!commands.empty() || st.command_busy.value_or(0) > 0) {
+    fix += SlowlogFix(commands) + " INFO commandstats (usec_per_call) names the slow commands. ";
+  }
+  if (now.latency_monitor_threshold && *now.latency_monitor_threshold == 0) {
+    fix += "Turn on the latency monitor (CONFIG SET latency-monitor-threshold 100) so Redis "
+           "records which stall it was (fork, AOF fsync, expiry, a command).";
+  }
+  while (!fix.empty() && fix.back() == ' ') fix.pop_back();
+  return fix;
+}
+
+// The "slowlog" cause, whose meaning is: the event loop was blocked, whatever blocked it.
+CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
   const RiskThresholds& t = cfg.thresholds;
   CauseRisk out{Cause::kSlowlog, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
-  if (!Latest<double>(w.samples, [](const RiskSample& s) { return s.slowlog_seconds_total; })) {
+  if (!st.judged) {
     out.missing_reason = now.up ? MissingReason::kSlowlogRefused : MissingReason::kTargetDown;
     return out;
   }
   const double timeout = ToSeconds(cfg.client_timeout);
-  double risk = std::max(Ramp(busy, t.slowlog_busy_warn_ratio, t.slowlog_busy_crit_ratio),
-                         Ramp(longest_slow / timeout, t.slowlog_longest_warn_ratio,
-                              t.slowlog_longest_crit_ratio));
+  double risk = std::max({Ramp(st.slowlog_busy, t.slowlog_busy_warn_ratio, t.slowlog_busy_crit_ratio),
+                          Ramp(st.command_busy.value_or(0), t.command_busy_warn_ratio,
+                               t.command_busy_crit_ratio),
+                          Ramp(st.longest / timeout, t.slowlog_longest_warn_ratio,
+                               t.slowlog_longest_crit_ratio)});
   std::map<std::string, double> by_command;
   for (const auto& [command, seconds] : now.slowlog_seconds_by_command) {
     auto it = w.oldest().slowlog_seconds_by_command.find(command);
     const double before = it == w.oldest().slowlog_seconds_by_command.end() ? 0 : it->second;
     if (seconds - before > 0) by_command[command] = seconds - before;
   }
-  if (busy > 0) {
+  const std::string slowlog_state =
+      now.slowlog_refused ? " though SLOWLOG is refused"
+      : now.slowlog_threshold && *now.slowlog_threshold < 0 ? " though SLOWLOG is off"
+                                                            : "";
+  if (st.slowlog_busy > 0) {
     out.evidence.push_back(fmt::format("slow commands took {} of the last {}",
-                                       busy >= 0.001 ? Pct(busy) : "<0.1%", w.Label(t)));
+                                       st.slowlog_busy >= 0.001 ? Pct(st.slowlog_busy) : "<0.1%",
+                                       w.Label(t)));
   }
-  if (longest_slow > 0) {
+  if (st.slowlog_longest > 0) {
     out.evidence.push_back(fmt::format("longest slow command {} vs client_timeout {}",
-                                       Ms(longest_slow), Ms(timeout)));
+                                       Ms(st.slowlog_longest), Ms(timeout)));
+  }
+  if (st.command_busy && *st.command_busy >= t.command_busy_warn_ratio / 2) {
+    out.evidence.push_back(fmt::format(
+        "Redis spent {} of the last {} executing commands (commandstats){}",
+        Pct(*st.command_busy), w.Label(t), slowlog_state));
+  }
+  if (st.command_mean >= t.slowlog_longest_warn_ratio / 2 * timeout) {
+    out.evidence.push_back(fmt::format(
+        "{} took {} per call on average between two polls (commandstats){}", st.command_mean_name,
+        Ms(st.command_mean), slowlog_state));
+  }
+  if (st.fork) {
+    out.evidence.push_back(fmt::format(
+        "fork for BGSAVE / AOF rewrite took {} (latest_fork_usec){}", Ms(*st.fork),
+        st.spike_event == "fork" ? fmt::format(", LATENCY LATEST fork {}", Ms(st.spike)) : ""));
+  }
+  if (st.spike > 0 && st.spike_event != "fork") {
+    out.evidence.push_back(fmt::format("LATENCY LATEST: '{}' stalled the server for {}",
+                                       st.spike_event, Ms(st.spike)));
+  }
+  if (now.persistence_running) {
+    out.evidence.push_back("a BGSAVE or AOF rewrite is running now");
   }
   std::vector<std::pair<double, std::string>> top;
   for (const auto& [command, seconds] : by_command) top.emplace_back(seconds, command);
@@ -268,8 +438,8 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, double longest_slow,
     out.evidence.push_back("the last poll got no reply in time: the server may be blocked now");
   }
   out.risk = risk;
-  out.fix = risk >= kWarnRisk ? SlowlogFix(by_command)
-                              : "No action: little time spent in slow commands.";
+  out.fix = risk >= kWarnRisk ? BlockingFix(st, by_command, now)
+                              : "No action: the event loop was not blocked for long.";
   return out;
 }
 
@@ -431,17 +601,12 @@ RiskAssessment AssessRisk(std::span<const RiskSample> samples, const TargetConfi
   }
   const Window w{samples};
   out.reachable = w.newest().up;
-  // Server-side evidence of blocking, shared by the network and slowlog judgements.
-  double longest_slow = 0;
-  for (const auto& s : w.inside()) longest_slow = std::max(longest_slow, s.slowlog_longest_new.value_or(0));
-  double busy = 0;
-  if (auto spent = Increase(w.oldest().slowlog_seconds_total, w.newest().slowlog_seconds_total)) {
-    busy = *spent / w.seconds(target.thresholds);
-  }
+  // Server-side evidence of blocking, shared by the network and blocking judgements.
+  const Stalls stalls = FindStalls(w, target.thresholds);
   out.Get(Cause::kPool) = Pool(w, target);
-  out.Get(Cause::kNetwork) = Network(w, target, longest_slow, busy);
+  out.Get(Cause::kNetwork) = Network(w, target, stalls);
   out.Get(Cause::kMemory) = Memory(w, target);
-  out.Get(Cause::kSlowlog) = Slowlog(w, target, longest_slow, busy);
+  out.Get(Cause::kSlowlog) = Slowlog(w, target, stalls);
   out.Get(Cause::kBacklog) = Backlog(w, target);
   return out;
 }

@@ -55,6 +55,12 @@ inline constexpr double kBlockedLongestShare = 0.8;
 // A fresh connect whose TCP handshake took this long needed a SYN retransmit (the first
 // retransmit comes after 1 s).
 inline constexpr double kSynRetransmitSeconds = 0.9;
+// TCP retransmits of the probe socket in the window: the count that warns, and that is critical.
+inline constexpr double kRetransmitsWarn = 2;
+inline constexpr double kRetransmitsCrit = 10;
+// A large-payload round trip this many times the small one (and over latency_budget) is a
+// path that stalls big packets: an MTU black hole or a lossy link.
+inline constexpr double kLargePayloadSlowMultiple = 10;
 // Host-wide ListenOverflows are blamed on a target whose own queue reached this fill.
 inline constexpr double kOwnQueueFullRatio = 0.9;
 
@@ -77,10 +83,27 @@ struct RiskSample {
   std::optional<double> ping_p50, ping_p99;
   double ping_timeouts_total = 0;
   std::optional<double> tcp_rtt;
+  std::optional<double> tcp_retransmits_total;
+  std::optional<double> large_payload_p50;  // ECHO of kLargePayloadBytes, window median
+  double large_payload_timeouts_total = 0;
   // memory
   std::optional<double> used_memory, maxmemory, system_memory, oom_errors_total;
   std::optional<double> evicted_keys_total, keys_with_expiry;
   std::optional<std::string> policy;
+  // blocking (the "slowlog" cause): every server-side witness of a stalled event loop
+  std::optional<double> slowlog_threshold;  // CONFIG slowlog-log-slower-than (s); < 0: off
+  bool slowlog_refused = false;             // SLOWLOG GET is refused (renamed, ACL)
+  std::optional<double> command_seconds_total;  // INFO commandstats, all commands
+  // The command with the longest average call since the previous poll (commandstats deltas):
+  // a lower bound of its longest call.
+  double command_longest_mean = 0;
+  std::string command_longest_name;
+  // The longest latency-monitor spike first seen in this poll, and its event class.
+  double latency_spike_new = 0;
+  std::string latency_spike_event;
+  std::optional<double> latency_monitor_threshold;  // seconds; 0: off
+  std::optional<double> forks_total, fork_duration;  // total_forks, latest_fork_usec (s)
+  bool persistence_running = false;                  // BGSAVE or AOF rewrite in progress
   // slowlog: cumulative over the exporter's life; per-command seconds of new entries
   std::optional<double> slowlog_seconds_total;
   std::optional<double> slowlog_longest_new;  // longest entry first seen in this poll

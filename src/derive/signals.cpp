@@ -72,6 +72,23 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
   if (snap.clients && !target.pools.empty()) {
     s.pool_connections = CountPoolClients(*snap.clients, target.pools);
   }
+  double usec = 0;
+  for (const auto& [name, stat] : snap.commandstats) usec += stat.usec;
+  if (!snap.commandstats.empty()) s.command_time_seconds_total = usec / 1e6;
+  if (auto fork = info.Number("latest_fork_usec")) s.fork_duration_seconds = *fork / 1e6;
+  s.forks_total = info.Number("total_forks");
+  s.bgsave_in_progress = info.Number("rdb_bgsave_in_progress");
+  s.aof_rewrite_in_progress = info.Number("aof_rewrite_in_progress");
+  s.aof_delayed_fsync_total = info.Number("aof_delayed_fsync");
+  if (auto ms = ConfigNumber(snap, "latency-monitor-threshold")) {
+    s.latency_monitor_threshold_seconds = *ms / 1e3;
+  }
+  if (snap.latency_events) {
+    for (const auto& e : *snap.latency_events) {
+      if (s.latency_events.size() >= kMaxLatencyEventLabels) break;
+      s.latency_events.push_back(e);
+    }
+  }
   s.redis_version = info.Text("redis_version");
   s.run_id = info.Text("run_id");
   return s;

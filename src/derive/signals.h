@@ -23,6 +23,14 @@ struct RedisSignals {
   std::optional<double> keys_with_expiry;  // INFO keyspace: sum of expires= over databases
   std::optional<double> slowlog_threshold_seconds, slowlog_max_len, tcp_backlog;
   std::map<std::string, double> dangerous_command_calls;  // command → calls
+  // Stalls SLOWLOG never records (cause 4, "the event loop was blocked").
+  std::optional<double> command_time_seconds_total;  // INFO commandstats: sum of usec
+  std::optional<double> fork_duration_seconds;       // INFO stats latest_fork_usec
+  std::optional<double> forks_total;                 // INFO stats total_forks
+  std::optional<double> bgsave_in_progress, aof_rewrite_in_progress;  // 0 or 1
+  std::optional<double> aof_delayed_fsync_total;     // INFO persistence, AOF on only
+  std::optional<double> latency_monitor_threshold_seconds;  // CONFIG; 0 means off
+  std::vector<LatencyEvent> latency_events;  // LATENCY LATEST, at most kMaxLatencyEventLabels
   std::map<std::string, double> pool_connections;         // pool name → clients
   std::optional<std::string> redis_version, run_id;
 };
@@ -69,6 +77,9 @@ struct SlowlogTotals {
 
   void Add(const SlowlogAdvance& advance);
 };
+
+// Latency monitor event classes are a small fixed set in Redis; the cap guards the label.
+inline constexpr size_t kMaxLatencyEventLabels = 32;
 
 // Distinct command labels per target are capped; the rest count as "other".
 inline constexpr size_t kMaxSlowlogCommandLabels = 64;

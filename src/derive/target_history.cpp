@@ -10,7 +10,10 @@ constexpr size_t kRecentSlowlogShown = 5;
 }  // namespace
 
 TargetHistory::TargetHistory(TargetConfig config, bool local)
-    : config_(std::move(config)), local_(local), latency_window_(config_.latency_window.count()) {
+    : config_(std::move(config)),
+      local_(local),
+      latency_window_(config_.latency_window.count()),
+      large_payload_window_(config_.latency_window.count()) {
   report_.config = config_;
   for (PollStage stage : kPollStages) report_.poll_errors[stage] = 0;
   report_.risk = AssessRisk({}, config_);
@@ -29,6 +32,7 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
     report_.last_success_wall = poll.at_wall;
     report_.signals = DeriveSignals(*poll.redis, config_);
     AdvanceSlowlog(*poll.redis, now);
+    AdvanceStalls(*poll.redis);
   } else {
     report_.signals.reset();
   }
@@ -52,6 +56,10 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
 
   risk_window_.push_back(MakeRiskSample(poll, kernel));
   slowlog_longest_new_ = 0;
+  command_longest_mean_ = 0;
+  command_longest_name_.clear();
+  latency_spike_new_ = 0;
+  latency_spike_event_.clear();
   auto first_kept = risk_window_.begin();
   while (risk_window_.end() - first_kept > 1 && first_kept->at < horizon) ++first_kept;
   risk_window_.erase(risk_window_.begin(), first_kept);
@@ -72,6 +80,37 @@ void TargetHistory::AdvanceSlowlog(const RedisSnapshot& snap, Nanos now) {
   report_.slowlog_lost_this_poll = advance.lost;
 }
 
+void TargetHistory::AdvanceStalls(const RedisSnapshot& snap) {
+  const bool first = previous_commands_.empty();
+  for (const auto& [name, stat] : snap.commandstats) {
+    if (first) break;  // no previous poll to compare with
+    // A command that first appears now ran only since the previous poll.
+    auto it = previous_commands_.find(name);
+    const CommandStat before = it == previous_commands_.end() ? CommandStat{} : it->second;
+    const double calls = stat.calls - before.calls;
+    const double usec = stat.usec - before.usec;
+    // Counters go back on a restart or CONFIG RESETSTAT: no delta this poll.
+    if (calls <= 0 || usec <= 0) continue;
+    const double mean = usec / calls / 1e6;
+    if (mean > command_longest_mean_) {
+      command_longest_mean_ = mean;
+      command_longest_name_ = name;
+    }
+  }
+  previous_commands_ = snap.commandstats;
+  if (!snap.latency_events) return;
+  for (const LatencyEvent& e : *snap.latency_events) {
+    auto [it, inserted] = latency_seen_.try_emplace(e.name, e.unix_time);
+    // Spikes already recorded when the exporter first saw the event are history, not news.
+    if (inserted || e.unix_time <= it->second) continue;
+    it->second = e.unix_time;
+    if (e.latest_seconds > latency_spike_new_) {
+      latency_spike_new_ = e.latest_seconds;
+      latency_spike_event_ = e.name;
+    }
+  }
+}
+
 void TargetHistory::AdvanceLatency(const ProbeFigures& probe, Nanos now) {
   for (const RttSample& s : probe.rtts) {
     latency_window_.Add(s.at, s.rtt);
@@ -81,8 +120,12 @@ void TargetHistory::AdvanceLatency(const ProbeFigures& probe, Nanos now) {
   report_.latency.window_p50 = latency_window_.QuantileSeconds(0.5);
   report_.latency.window_p99 = latency_window_.QuantileSeconds(0.99);
   report_.latency.window_max = latency_window_.QuantileSeconds(1.0);
+  for (const RttSample& s : probe.large_rtts) large_payload_window_.Add(s.at, s.rtt);
+  large_payload_window_.Prune(now);
+  report_.latency.large_payload_p50 = large_payload_window_.QuantileSeconds(0.5);
   report_.probe = probe;
   report_.probe.rtts.clear();
+  report_.probe.large_rtts.clear();
 }
 
 RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSnapshot* kernel) const {
@@ -108,7 +151,20 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSna
     s.keys_with_expiry = sig.keys_with_expiry;
     s.policy = sig.maxmemory_policy;
     s.tcp_backlog = sig.tcp_backlog;
+    s.slowlog_threshold = sig.slowlog_threshold_seconds;
+    s.command_seconds_total = sig.command_time_seconds_total;
+    s.latency_monitor_threshold = sig.latency_monitor_threshold_seconds;
+    s.forks_total = sig.forks_total;
+    s.fork_duration = sig.fork_duration_seconds;
+    s.persistence_running =
+        sig.bgsave_in_progress.value_or(0) > 0 || sig.aof_rewrite_in_progress.value_or(0) > 0;
   }
+  s.slowlog_refused = report_.supported.contains(OptionalCommand::kSlowlog) &&
+                      !report_.supported.at(OptionalCommand::kSlowlog);
+  s.command_longest_mean = command_longest_mean_;
+  s.command_longest_name = command_longest_name_;
+  s.latency_spike_new = latency_spike_new_;
+  s.latency_spike_event = latency_spike_event_;
   if (report_.slowlog) {
     s.slowlog_seconds_total = report_.slowlog->durations.sum();
     s.slowlog_seconds_by_command = report_.slowlog->seconds_by_command;
@@ -121,6 +177,9 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSna
   s.ping_p99 = report_.latency.window_p99;
   s.ping_timeouts_total = p.ping_timeouts;
   s.tcp_rtt = p.tcp_rtt_seconds;
+  s.tcp_retransmits_total = p.tcp_retransmits_total;
+  s.large_payload_p50 = report_.latency.large_payload_p50;
+  s.large_payload_timeouts_total = p.large_payload_timeouts;
   s.local = local_;
   if (report_.listen_queue) {
     s.queue_length = report_.listen_queue->length;

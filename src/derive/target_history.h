@@ -4,6 +4,8 @@
 #pragma once
 
 #include <deque>
+#include <map>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -31,6 +33,8 @@ class TargetHistory {
   RiskSample MakeRiskSample(const PollResult& poll, const KernelSnapshot* kernel) const;
   void AdvanceSlowlog(const RedisSnapshot& snap, Nanos now);
   void AdvanceLatency(const ProbeFigures& probe, Nanos now);
+  // Stall witnesses outside SLOWLOG: commandstats deltas and new latency-monitor spikes.
+  void AdvanceStalls(const RedisSnapshot& snap);
 
   TargetConfig config_;
   bool local_;
@@ -43,6 +47,14 @@ class TargetHistory {
   };
   std::deque<SeenEntry> recent_;  // entries first seen within the risk window, oldest first
   LatencyWindow latency_window_;
+  LatencyWindow large_payload_window_;
+  // Previous poll's commandstats (calls, usec) and each latency event's latest spike time.
+  std::map<std::string, CommandStat> previous_commands_;
+  std::map<std::string, std::int64_t> latency_seen_;
+  double command_longest_mean_ = 0;  // of this poll
+  std::string command_longest_name_;
+  double latency_spike_new_ = 0;  // of this poll
+  std::string latency_spike_event_;
   std::vector<RiskSample> risk_window_;  // oldest first, contiguous for AssessRisk
 };
 

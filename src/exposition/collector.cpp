@@ -98,7 +98,7 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "poll_errors_total", MetricType::Counter,
                     "Failed polls by stage (connect, dns, auth, timeout, protocol, info) and "
-                    "failed optional commands (slowlog, config, client_list). A rising timeout "
+                    "failed optional commands (slowlog, config, client_list, latency). A rising timeout "
                     "count means the target accepts connections but does not answer; /triage and "
                     "the log (event=poll_failed) say why in words.");
     for (const auto& r : reports) {
@@ -109,7 +109,7 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
   {
     FamilyBuilder f(out, "command_supported", MetricType::Gauge,
-                    "1 when the target answers CONFIG, SLOWLOG or CLIENT; 0 when it refuses it "
+                    "1 when the target answers CONFIG, SLOWLOG, CLIENT or LATENCY; 0 when it refuses it "
                     "(renamed, ACL, managed Redis). The exporter falls back and keeps polling; "
                     "series that depend on a refused command are absent.");
     for (const auto& r : reports) {
@@ -245,6 +245,62 @@ void SlowlogFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
 }
 
+// Stalls SLOWLOG never records: the latency monitor, fork and persistence, command time.
+void BlockingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  SignalFamily(out, reports, "command_time_seconds_total", MetricType::Counter,
+               "Time Redis spent executing commands (INFO commandstats: sum of usec). Its rate is "
+               "the share of each second the single event loop was busy, even with SLOWLOG off or "
+               "refused: near 1, every client waits; find the heavy commands with INFO "
+               "commandstats (usec_per_call).",
+               [](const RedisSignals& s) { return s.command_time_seconds_total; });
+  SignalFamily(out, reports, "fork_duration_seconds", MetricType::Gauge,
+               "How long the latest fork for BGSAVE or AOF rewrite blocked Redis (INFO stats "
+               "latest_fork_usec). Near client_timeout: shrink the dataset per "
+               "instance, disable transparent huge pages, move persistence to a replica.",
+               [](const RedisSignals& s) { return s.fork_duration_seconds; });
+  SignalFamily(out, reports, "forks_total", MetricType::Counter,
+               "Forks for BGSAVE, AOF rewrite or full syncs (INFO stats total_forks).",
+               [](const RedisSignals& s) { return s.forks_total; });
+  SignalFamily(out, reports, "bgsave_in_progress", MetricType::Gauge,
+               "1 while a BGSAVE runs (INFO persistence rdb_bgsave_in_progress): copy-on-write "
+               "memory and disk I/O compete with Redis.",
+               [](const RedisSignals& s) { return s.bgsave_in_progress; });
+  SignalFamily(out, reports, "aof_rewrite_in_progress", MetricType::Gauge,
+               "1 while an AOF rewrite runs (INFO persistence aof_rewrite_in_progress).",
+               [](const RedisSignals& s) { return s.aof_rewrite_in_progress; });
+  SignalFamily(out, reports, "aof_delayed_fsync_total", MetricType::Counter,
+               "Times an AOF fsync was delayed because the previous one was still running (INFO "
+               "persistence aof_delayed_fsync; AOF on only). Rising: the disk is too slow for "
+               "appendfsync; writes stall.",
+               [](const RedisSignals& s) { return s.aof_delayed_fsync_total; });
+  SignalFamily(out, reports, "latency_monitor_threshold_seconds", MetricType::Gauge,
+               "Redis' latency monitor threshold (CONFIG GET latency-monitor-threshold); 0 means "
+               "off: turn it on (CONFIG SET latency-monitor-threshold 100) so Redis records which "
+               "stall blocked it.",
+               [](const RedisSignals& s) { return s.latency_monitor_threshold_seconds; });
+  const auto event_family = [&](const std::string& name, const std::string& help,
+                                const std::function<double(const LatencyEvent&)>& pick) {
+    FamilyBuilder f(out, name, MetricType::Gauge, help);
+    for (const auto& r : reports) {
+      if (!r->signals) continue;
+      for (const auto& e : r->signals->latency_events) f.Add(pick(e), {T(*r), {"event", e.name}});
+    }
+  };
+  event_family("latency_event_last_seconds",
+               "Latest spike of each latency-monitor event class (LATENCY LATEST: command, fork, "
+               "aof-fsync-always, expire-cycle, ...). Near client_timeout: that event blocked "
+               "every client; see the blocking runbook.",
+               [](const LatencyEvent& e) { return e.latest_seconds; });
+  event_family("latency_event_max_seconds",
+               "Worst spike of each latency-monitor event class since the monitor was reset "
+               "(LATENCY LATEST max).",
+               [](const LatencyEvent& e) { return e.max_seconds; });
+  event_family("latency_event_timestamp_seconds",
+               "Unix time of each latency-monitor event class' latest spike (LATENCY LATEST). "
+               "time() minus this says how long ago it happened.",
+               [](const LatencyEvent& e) { return static_cast<double>(e.unix_time); });
+}
+
 void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "ping_rtt_seconds", MetricType::Histogram,
@@ -283,6 +339,45 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
     for (const auto& r : reports) {
       if (r->probe.tcp_rtt_seconds) f.Add(*r->probe.tcp_rtt_seconds, {T(*r)});
     }
+  }
+  {
+    FamilyBuilder f(out, "tcp_retransmits_total", MetricType::Counter,
+                    "Segments the probe's TCP connection retransmitted (TCP_INFO "
+                    "tcpi_total_retrans, summed over reconnects). Rising means packet loss on the "
+                    "path: every loss costs a client at least one retransmit timeout.");
+    for (const auto& r : reports) {
+      if (r->probe.tcp_retransmits_total) f.Add(*r->probe.tcp_retransmits_total, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "tcp_path_mtu_bytes", MetricType::Gauge,
+                    "Path MTU of the probe's TCP connection (TCP_INFO tcpi_pmtu). Below 1500 on "
+                    "a path that should carry 1500: a tunnel or a misconfigured link.");
+    for (const auto& r : reports) {
+      if (r->probe.tcp_path_mtu_bytes) f.Add(*r->probe.tcp_path_mtu_bytes, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "tcp_mss_bytes", MetricType::Gauge,
+                    "Largest segment the probe's TCP connection sends (TCP_INFO tcpi_snd_mss).");
+    for (const auto& r : reports) {
+      if (r->probe.tcp_mss_bytes) f.Add(*r->probe.tcp_mss_bytes, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "large_payload_rtt_seconds", MetricType::Gauge,
+                    "Median round trip of a 4 KiB ECHO on the probe connection over the latency "
+                    "window (one in ten probes). Much slower than PING, or absent while PINGs "
+                    "answer: large packets stall on the path (MTU black hole, loss).");
+    for (const auto& r : reports) {
+      if (r->latency.large_payload_p50) f.Add(*r->latency.large_payload_p50, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "large_payload_timeouts_total", MetricType::Counter,
+                    "Large-payload ECHOs that got no reply within client_timeout. Rising while "
+                    "PINGs answer: the MTU black hole (ping -M do -s 1472 to check).");
+    for (const auto& r : reports) f.Add(r->probe.large_payload_timeouts, {T(*r)});
   }
   {
     FamilyBuilder f(out, "connect_duration_seconds", MetricType::Gauge,
@@ -436,6 +531,7 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
   PoolFamilies(out, reports);
   MemoryFamilies(out, reports);
   SlowlogFamilies(out, reports);
+  BlockingFamilies(out, reports);
   NetworkFamilies(out, reports);
   const auto kernel = store_.Kernel();
   BacklogFamilies(out, reports, kernel.get());

@@ -128,6 +128,22 @@ std::vector<SlowlogEntry> ParseSlowlog(const Reply& reply) {
   return out;
 }
 
+std::vector<LatencyEvent> ParseLatencyLatest(const Reply& reply) {
+  std::vector<LatencyEvent> out;
+  if (reply.type != Reply::Type::kArray) return out;
+  for (const Reply& row : reply.elements) {
+    if (row.type != Reply::Type::kArray || row.elements.size() < 4) continue;
+    const auto& e = row.elements;
+    if (e[0].type != Reply::Type::kString || e[1].type != Reply::Type::kInteger ||
+        e[2].type != Reply::Type::kInteger || e[3].type != Reply::Type::kInteger) {
+      continue;
+    }
+    out.push_back({Lower(e[0].str), e[1].integer, static_cast<double>(e[2].integer) / 1e3,
+                   static_cast<double>(e[3].integer) / 1e3});
+  }
+  return out;
+}
+
 std::vector<ClientEntry> ParseClientList(std::string_view text) {
   std::vector<ClientEntry> out;
   ForEachLine(text, [&](std::string_view line) {

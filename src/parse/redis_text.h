@@ -41,6 +41,18 @@ struct SlowlogEntry {
 // SLOWLOG GET reply (newest first, as Redis returns it). Malformed entries are skipped.
 std::vector<SlowlogEntry> ParseSlowlog(const Reply& reply);
 
+// One row of LATENCY LATEST: the latest and the all-time worst spike of one event class
+// (command, fork, aof-fsync-always, expire-cycle, ...), as the latency monitor records them.
+struct LatencyEvent {
+  std::string name;
+  std::int64_t unix_time = 0;  // when the latest spike happened
+  double latest_seconds = 0;
+  double max_seconds = 0;
+};
+// LATENCY LATEST reply (an array of [event, unix time, latest ms, max ms]); malformed rows
+// are skipped.
+std::vector<LatencyEvent> ParseLatencyLatest(const Reply& reply);
+
 struct ClientEntry {
   std::string name;
   std::string cmd;

@@ -26,11 +26,12 @@ enum class PollStage {
   kSlowlog,     // SLOWLOG GET failed (not a refusal)
   kConfig,      // CONFIG GET failed (not a refusal)
   kClientList,  // CLIENT LIST failed (not a refusal)
+  kLatency,     // LATENCY LATEST failed (not a refusal)
 };
-inline constexpr std::array<PollStage, 9> kPollStages = {
-    PollStage::kConnect, PollStage::kDns,     PollStage::kAuth,
-    PollStage::kTimeout, PollStage::kProtocol, PollStage::kInfo,
-    PollStage::kSlowlog, PollStage::kConfig,  PollStage::kClientList};
+inline constexpr std::array<PollStage, 10> kPollStages = {
+    PollStage::kConnect,  PollStage::kDns,     PollStage::kAuth,   PollStage::kTimeout,
+    PollStage::kProtocol, PollStage::kInfo,    PollStage::kSlowlog, PollStage::kConfig,
+    PollStage::kClientList, PollStage::kLatency};
 inline const char* PollStageName(PollStage s) {
   switch (s) {
     case PollStage::kConnect: return "connect";
@@ -42,6 +43,7 @@ inline const char* PollStageName(PollStage s) {
     case PollStage::kSlowlog: return "slowlog";
     case PollStage::kConfig: return "config";
     case PollStage::kClientList: return "client_list";
+    case PollStage::kLatency: return "latency";
   }
   return "unknown";
 }

@@ -28,6 +28,12 @@ struct ProbeFigures {
   double ping_failures = 0;  // timeouts, error replies, lost or refused connections
   double ping_timeouts = 0;  // the failures that were timeouts (not refusals or resets)
   std::optional<double> tcp_rtt_seconds;  // kernel smoothed RTT of the probe socket (TCP_INFO)
+  std::optional<double> tcp_retransmits_total;  // segments the probe socket retransmitted
+  std::optional<double> tcp_path_mtu_bytes, tcp_mss_bytes;
+  // ECHO round trips of a payload larger than one typical MSS, since the previous hand-over:
+  // slow or lost while PINGs are fine is the MTU black hole.
+  std::vector<RttSample> large_rtts;
+  double large_payload_timeouts = 0;
   std::optional<double> connect_duration_seconds;
   std::optional<double> connect_tcp_seconds;  // of that: until the TCP handshake completed
   std::map<std::string, double> connect_refusals = {

@@ -14,6 +14,7 @@
 #include "exporter_process.h"
 #include "redis_server.h"
 #include "repeating_command.h"
+#include "temp_dir.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
@@ -132,4 +133,93 @@ TEST_CASE("scenario backlog: tcp-backlog 4 and a burst of 2,000 connects", "[sce
   ConnectBurst burst(faulty.port(), 2000);
   REQUIRE(burst.size() == 2000);
   ExpectDiagnosis(exporter, "backlog");
+}
+
+// Stalls SLOWLOG never records: the event loop is blocked by a Lua busy loop (~0.3 s of every
+// second) while SLOWLOG is switched off or renamed away. The server's own command time
+// (INFO commandstats) must name the blocking cause; the network must stay below warn.
+namespace {
+
+// Busy-waits on the server for 300 ms: a script that never yields, as a runaway Lua would.
+const std::vector<std::string> kBusyLoop = {
+    "EVAL",
+    "local s = redis.call('TIME'); local start = s[1] * 1000000 + s[2]; "
+    "repeat local n = redis.call('TIME') until (n[1] * 1000000 + n[2]) - start >= 300000; "
+    "return 1",
+    "0"};
+
+}  // namespace
+
+TEST_CASE("scenario blocking: a Lua busy loop with SLOWLOG off", "[scenario][blocking]") {
+  RedisServer faulty({"--slowlog-log-slower-than", "-1"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(
+      Config(faulty.address(), healthy.address(), "    client_timeout: 400ms\n", "1s"));
+  WaitJudged(exporter);
+  RepeatingCommand busy(faulty, kBusyLoop, 700ms);
+  ExpectDiagnosis(exporter, "slowlog", 25s, 3s);
+  const std::string triage = exporter.Get("/triage").body;
+  CHECK_THAT(triage, Catch::Contains("commandstats") && Catch::Contains("SLOWLOG is off"));
+}
+
+TEST_CASE("scenario blocking: a Lua busy loop with SLOWLOG renamed away",
+          "[scenario][blocking]") {
+  TempDir conf("rte-redis-conf");
+  RedisServer faulty({"--include", conf.WriteFile("rename.conf", "rename-command SLOWLOG \"\"\n")});
+  REQUIRE(faulty.Command({"SLOWLOG", "GET"}).is_error());
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(
+      Config(faulty.address(), healthy.address(), "    client_timeout: 400ms\n", "1s"));
+  WaitJudged(exporter);
+  REQUIRE(exporter.WaitForMetric("redis_timeout_command_supported",
+                                 {{"target", "faulty"}, {"command", "slowlog"}}, Equals(0), 10s));
+  RepeatingCommand busy(faulty, kBusyLoop, 700ms);
+  ExpectDiagnosis(exporter, "slowlog", 25s, 3s);
+  CHECK_THAT(exporter.Get("/triage").body, Catch::Contains("SLOWLOG is refused"));
+}
+
+TEST_CASE("scenario network, not blocking: a delaying proxy and an idle server",
+          "[scenario][blocking]") {
+  // The delay the proxy adds is invisible to TCP_INFO (the proxy's own sockets answer at once):
+  // the verdict must come from the absence of server-side busy time.
+  RedisServer faulty;
+  RedisServer healthy;
+  DelayProxy proxy("127.0.0.1", static_cast<std::uint16_t>(faulty.port()), 0ms);
+  REQUIRE(proxy.Start().ok());
+  ExporterProcess exporter =
+      StartExporter(Config("127.0.0.1:" + std::to_string(proxy.port()), healthy.address(),
+                           "    client_timeout: 400ms\n", "1s"));
+  WaitJudged(exporter);
+  proxy.SetDelay(120ms);
+  ExpectDiagnosis(exporter, "network", 25s, 3s);
+}
+
+TEST_CASE("latency monitor and fork figures come from the server", "[blocking]") {
+  RedisServer redis({"--enable-debug-command", "local"});
+  ExporterProcess exporter = StartExporter(Substitute(R"(
+poll_interval: 250ms
+config_interval: 250ms
+targets:
+  - name: t
+    address: ${redis}
+)",
+                                                      {{"redis", redis.address()}}));
+  const Labels t{{"target", "t"}};
+  REQUIRE(exporter.WaitForMetric("redis_timeout_latency_monitor_threshold_seconds", t, Equals(0)));
+  REQUIRE(redis.Command({"CONFIG", "SET", "latency-monitor-threshold", "10"}).str == "OK");
+  REQUIRE(redis.Command({"DEBUG", "SLEEP", "0.05"}).str == "OK");
+  REQUIRE(exporter.WaitForMetric("redis_timeout_latency_monitor_threshold_seconds", t,
+                                 Equals(0.01)));
+  const Labels command{{"target", "t"}, {"event", "command"}};
+  REQUIRE(exporter.WaitForMetric("redis_timeout_latency_event_last_seconds", command,
+                                 AtLeast(0.05)));
+  CHECK(exporter.Metric("redis_timeout_latency_event_max_seconds", command) >= 0.05);
+  CHECK(exporter.Metric("redis_timeout_latency_event_timestamp_seconds", command) > 1.7e9);
+
+  REQUIRE(exporter.WaitForMetric("redis_timeout_forks_total", t, Equals(0)));
+  REQUIRE(redis.Command({"SET", "k", "v"}).str == "OK");
+  REQUIRE_FALSE(redis.Command({"BGSAVE"}).is_error());
+  REQUIRE(exporter.WaitForMetric("redis_timeout_forks_total", t, Equals(1)));
+  CHECK(exporter.Metric("redis_timeout_fork_duration_seconds", t) > 0.0);
+  CHECK(exporter.Metric("redis_timeout_command_time_seconds_total", t) > 0.05);
 }

@@ -171,9 +171,13 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
   RedisServer pool({"--maxclients", "20"});
   RedisServer network;
   RedisServer memory({"--maxmemory", "3mb", "--maxmemory-policy", "noeviction"});
-  RedisServer slowlog({"--enable-debug-command", "local"});
+  // The latency monitor on, so its events reach Prometheus and the dashboard panel has data.
+  RedisServer slowlog({"--enable-debug-command", "local", "--latency-monitor-threshold", "100"});
   RedisServer backlog({"--tcp-backlog", "4", "--maxclients", "10000"});
-  RedisServer healthy;
+  // The healthy one keeps its latency monitor on with one small, old event (20 ms, before the
+  // exporter starts), so the latency-monitor dashboard panel has data for it too.
+  RedisServer healthy({"--enable-debug-command", "local", "--latency-monitor-threshold", "10"});
+  REQUIRE(healthy.Command({"DEBUG", "SLEEP", "0.02"}).str == "OK");
   DelayProxy proxy("127.0.0.1", static_cast<std::uint16_t>(network.port()), 0ms);
   REQUIRE(proxy.Start().ok());
   const int down_port = FreeLoopbackPort();

@@ -17,15 +17,19 @@ namespace {
 RedisSnapshot FixtureSnapshot() {
   RedisSnapshot snap;
   for (const char* f : {"redis/info_server.txt", "redis/info_clients.txt", "redis/info_memory.txt",
-                        "redis/info_stats.txt", "redis/info_errorstats.txt",
+                        "redis/info_stats.txt", "redis/info_persistence.txt", "redis/info_errorstats.txt",
                         "redis/info_commandstats.txt"}) {
     for (auto& [k, v] : ParseInfo(ReadFixture(f)).fields) snap.info.fields[k] = v;
   }
   snap.commandstats = ParseCommandStats(snap.info);
   snap.errorstats = ParseErrorStats(snap.info);
   snap.slowlog = ParseSlowlog(DecodeAll(ReadFixture("redis/slowlog_get.resp")).value()[0]);
-  snap.config = std::map<std::string, std::string>{
-      {"slowlog-log-slower-than", "10000"}, {"slowlog-max-len", "128"}, {"tcp-backlog", "511"}};
+  snap.latency_events =
+      ParseLatencyLatest(DecodeAll(ReadFixture("redis/latency_latest.resp")).value()[0]);
+  snap.config = std::map<std::string, std::string>{{"slowlog-log-slower-than", "10000"},
+                                                   {"slowlog-max-len", "128"},
+                                                   {"tcp-backlog", "511"},
+                                                   {"latency-monitor-threshold", "10"}};
   snap.clients = ParseClientList(ReadFixture("redis/client_list.txt"));
   return snap;
 }
@@ -85,6 +89,10 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   }
   second.probe.ping_failures = 1;
   second.probe.tcp_rtt_seconds = 0.000031;
+  second.probe.tcp_retransmits_total = 2;
+  second.probe.tcp_path_mtu_bytes = 65535;
+  second.probe.tcp_mss_bytes = 32768;
+  second.probe.large_rtts.push_back({104'000'000'000, 150'000, false});
   second.probe.connect_duration_seconds = 0.0008;
   second.probe.connect_refusals["max_clients"] = 2;
   store.Publish(std::make_shared<const TargetReport>(up.Advance(second, kernel.get())));

@@ -130,6 +130,52 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
          n.slowlog_seconds_by_command["keys"] = 3;
        },
        std::chrono::milliseconds(1000), Cause::kSlowlog, 0.8},
+      // Stalls SLOWLOG never records: each witness alone names the blocking cause.
+      {"a busy loop with SLOWLOG off: commandstats average 300 ms",
+       [](RiskSample& o, RiskSample& n) {
+         o.slowlog_threshold = n.slowlog_threshold = -1;
+         o.command_seconds_total = 1;
+         n.command_seconds_total = 4;  // 30% of the 10 s window
+         n.command_longest_mean = 0.3;
+         n.command_longest_name = "eval";
+         n.ping_p99 = 0.29;  // the PINGs queued behind it
+       },
+       std::chrono::milliseconds(400), Cause::kSlowlog, 0.8},
+      {"a saturated server: 85% of the window executing commands",
+       [](RiskSample& o, RiskSample& n) {
+         o.command_seconds_total = 10;
+         n.command_seconds_total = 18.5;
+         n.command_longest_mean = 0.00002;
+         n.command_longest_name = "get";
+       },
+       std::chrono::milliseconds(1000), Cause::kSlowlog, 0.8},
+      {"a fork of 450 ms for BGSAVE",
+       [](RiskSample& o, RiskSample& n) {
+         o.forks_total = 3;
+         n.forks_total = 4;
+         n.fork_duration = 0.45;
+         n.ping_p99 = 0.45;
+       },
+       std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
+      {"a latency-monitor spike (aof-fsync-always, 400 ms)",
+       [](RiskSample&, RiskSample& n) {
+         n.latency_spike_new = 0.4;
+         n.latency_spike_event = "aof-fsync-always";
+         n.ping_p99 = 0.4;
+       },
+       std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
+      {"TCP retransmits on the probe connection",
+       [](RiskSample& o, RiskSample& n) {
+         o.tcp_retransmits_total = 4;
+         n.tcp_retransmits_total = 16;
+       },
+       std::chrono::milliseconds(1000), Cause::kNetwork, 0.8},
+      {"large-payload ECHOs lost while PINGs answer (MTU black hole)",
+       [](RiskSample& o, RiskSample& n) {
+         o.large_payload_timeouts_total = 1;
+         n.large_payload_timeouts_total = 3;
+       },
+       std::chrono::milliseconds(1000), Cause::kNetwork, 1.0},
       {"accept queue full", [](RiskSample&, RiskSample& n) { n.queue_length = 512; },
        std::chrono::milliseconds(1000), Cause::kBacklog, 0.8},
       {"host overflows during a burst that reached this target",
@@ -287,4 +333,83 @@ TEST_CASE("ranking puts the highest risk first and unjudged causes last", "[risk
   CHECK(LevelOf(0.79) == RiskLevel::kWarn);
   CHECK(LevelOf(0.49) == RiskLevel::kOk);
   CHECK(LevelOf(std::nullopt) == RiskLevel::kUnknown);
+}
+
+TEST_CASE("the evidence names the witness that spoke, and the fix follows it", "[risk]") {
+  SECTION("commandstats while SLOWLOG is off") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.slowlog_threshold = n.slowlog_threshold = -1;
+      o.command_seconds_total = 0;
+      n.command_seconds_total = 7.4;
+      n.command_longest_mean = 0.3;
+      n.command_longest_name = "eval";
+      n.latency_monitor_threshold = 0;
+    });
+    const RiskAssessment a = AssessRisk(w, Target(std::chrono::milliseconds(400)));
+    const CauseRisk& c = a.Get(Cause::kSlowlog);
+    REQUIRE(c.risk >= 0.8);
+    CHECK_THAT(c.evidence[0], Catch::Contains("Redis spent 74% of the last 10 s executing "
+                                              "commands (commandstats) though SLOWLOG is off"));
+    CHECK_THAT(c.evidence[1],
+               Catch::Contains("eval took 300.0 ms per call on average between two polls"));
+    CHECK_THAT(c.fix, Catch::Contains("INFO commandstats") &&
+                          Catch::Contains("CONFIG SET latency-monitor-threshold"));
+  }
+  SECTION("a fork, with the latency monitor's fork event") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.forks_total = 0;
+      n.forks_total = 1;
+      n.fork_duration = 0.412;
+      n.latency_spike_new = 0.412;
+      n.latency_spike_event = "fork";
+      n.latency_monitor_threshold = 0.1;
+    });
+    const RiskAssessment a = AssessRisk(w, Target());
+    const CauseRisk& c = a.Get(Cause::kSlowlog);
+    REQUIRE(c.risk >= 0.5);
+    CHECK_THAT(c.evidence[0], Catch::Equals("fork for BGSAVE / AOF rewrite took 412.0 ms "
+                                            "(latest_fork_usec), LATENCY LATEST fork 412.0 ms"));
+    CHECK_THAT(c.fix, Catch::Contains("transparent huge pages") && Catch::Contains("replica") &&
+                          !Catch::Contains("latency-monitor-threshold"));
+  }
+  SECTION("a fork before the window is history") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.forks_total = n.forks_total = 7;
+      o.fork_duration = n.fork_duration = 2.0;
+    });
+    CHECK(RiskOf(AssessRisk(w, Target()), Cause::kSlowlog) < 0.2);
+  }
+  SECTION("slow PINGs the server cannot account for stay the network's") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.command_seconds_total = 1;
+      n.command_seconds_total = 1.01;  // idle server
+      n.ping_p50 = 0.24;
+      n.ping_p99 = 0.25;
+      n.tcp_rtt = 0.00005;
+    });
+    const RiskAssessment a = AssessRisk(w, Target(std::chrono::milliseconds(400)));
+    CHECK(RiskOf(a, Cause::kNetwork) >= 0.8);
+    CHECK(RiskOf(a, Cause::kSlowlog) < 0.2);
+    CHECK_THAT(a.Get(Cause::kNetwork).evidence,
+               Catch::VectorContains(std::string(
+                   "kernel TCP RTT 50 µs while PING p99 is 250.0 ms: the delay is not on the TCP "
+                   "path itself (a busy server, or a proxy in between)")));
+  }
+  SECTION("a large payload ten times slower than PING warns network") {
+    auto w = Window([](RiskSample&, RiskSample& n) { n.large_payload_p50 = 0.08; });
+    const RiskAssessment a = AssessRisk(w, Target());
+    CHECK(RiskOf(a, Cause::kNetwork) >= 0.5);
+    CHECK_THAT(a.Get(Cause::kNetwork).evidence.back(), Catch::Contains("few-KB ECHO"));
+  }
+  SECTION("blocking is judged from commandstats when SLOWLOG is refused") {
+    auto w = Window([](RiskSample& o, RiskSample& n) {
+      o.slowlog_seconds_total.reset();
+      n.slowlog_seconds_total.reset();
+      o.slowlog_refused = n.slowlog_refused = true;
+      o.command_seconds_total = 2;
+      n.command_seconds_total = 2.1;
+    });
+    const RiskAssessment a = AssessRisk(w, Target());
+    CHECK(RiskOf(a, Cause::kSlowlog) < 0.2);
+  }
 }

@@ -43,6 +43,7 @@ void LatencyProbe::Ping() {
                       FailConnection(error == TransportError::kTimeout);
                       return;
                     }
+                    ++connections_;
                     Handshake(seq);
                   });
     return;
@@ -50,9 +51,13 @@ void LatencyProbe::Ping() {
   if (!conn_.connected() || !handshaken_) return;  // still connecting
   in_flight_ = true;
   const std::uint64_t seq = ++seq_;
+  large_in_flight_ = ++ticks_ % kLargePayloadEvery == 0;
   sent_at_ = clock_.MonotonicNanos();
-  // A PING slower than the application's own timeout is a failure the application would see.
-  conn_.Send({"PING"}, config_.client_timeout,
+  static const std::string kPayload(kLargePayloadBytes, 'x');
+  // A reply slower than the application's own timeout is a failure the application would see.
+  conn_.Send(large_in_flight_ ? std::vector<std::string>{"ECHO", kPayload}
+                              : std::vector<std::string>{"PING"},
+             config_.client_timeout,
              [this, seq](CommandOutcome outcome) { OnPong(seq, std::move(outcome)); });
 }
 
@@ -116,6 +121,16 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
   in_flight_ = false;
   const Nanos now = clock_.MonotonicNanos();
   const Nanos rtt = now - sent_at_;
+  if (large_in_flight_) {
+    // The large-payload ECHO has figures of its own; PING figures stay about small requests.
+    if (!outcome.ok()) {
+      handshaken_ = false;
+      if (outcome.error == TransportError::kTimeout) figures_.large_payload_timeouts += 1;
+    } else if (!outcome.reply.is_error()) {
+      Record(figures_.large_rtts, {now, rtt, false});
+    }
+    return;
+  }
   if (!outcome.ok()) {
     // The connection is closed by now (timeout or reset); the next tick reconnects.
     handshaken_ = false;
@@ -123,7 +138,7 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
     if (outcome.error == TransportError::kTimeout) {
       figures_.ping_timeouts += 1;
       // Record the time waited, so the window's max shows the stall the clients saw.
-      Record({now, rtt, true});
+      Record(figures_.rtts, {now, rtt, true});
     }
     return;
   }
@@ -139,7 +154,7 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
     return;
   }
   connect_backoff_ = 0;
-  Record({now, rtt, false});
+  Record(figures_.rtts, {now, rtt, false});
   ReadTcpRtt();
 }
 
@@ -153,7 +168,8 @@ void LatencyProbe::ReadTcpRtt() {
   tcp_info info{};
   socklen_t len = sizeof(info);
   if (getsockopt(conn_.fd(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0) {
-    figures_.tcp_rtt_seconds = static_cast<double>(info.tcpi_rtt) / 1e6;
+    tcp_quality_.Observe({info.tcpi_rtt, info.tcpi_total_retrans, info.tcpi_pmtu, info.tcpi_snd_mss},
+                         connections_, figures_);
   }
 }
 
@@ -209,15 +225,16 @@ void LatencyProbe::FinishConnectProbe(const char* refusal) {
   fresh_.Close(TransportError::kClosed, "probe done");
 }
 
-void LatencyProbe::Record(const RttSample& sample) {
+void LatencyProbe::Record(std::vector<RttSample>& into, const RttSample& sample) {
   // Taken every poll; the bound only matters if the poller stopped taking them.
-  if (figures_.rtts.size() >= kMaxPendingRtts) figures_.rtts.erase(figures_.rtts.begin());
-  figures_.rtts.push_back(sample);
+  if (into.size() >= kMaxPendingRtts) into.erase(into.begin());
+  into.push_back(sample);
 }
 
 ProbeFigures LatencyProbe::TakeFigures() {
   ProbeFigures out = figures_;
   figures_.rtts.clear();
+  figures_.large_rtts.clear();
   return out;
 }
 

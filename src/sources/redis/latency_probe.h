@@ -11,10 +11,15 @@
 #include "config/config.h"
 #include "snapshot/probe_figures.h"
 #include "sources/redis/resp_connection.h"
+#include "sources/redis/tcp_quality.h"
 
 namespace rte {
 
 inline constexpr size_t kMaxPendingRtts = 4096;
+// Every this many probe ticks, the probe sends ECHO with kLargePayloadBytes instead of PING:
+// more than one segment on a 1500-byte path, so an MTU black hole stalls it.
+inline constexpr std::uint64_t kLargePayloadEvery = 10;
+inline constexpr size_t kLargePayloadBytes = 4096;
 
 class LatencyProbe {
  public:
@@ -38,7 +43,7 @@ class LatencyProbe {
   void OnHandshakeReply(std::uint64_t seq, bool last, CommandOutcome outcome);
   void FailConnection(bool timed_out);
   void OnPong(std::uint64_t seq, CommandOutcome outcome);
-  void Record(const RttSample& sample);
+  void Record(std::vector<RttSample>& into, const RttSample& sample);
   void FinishConnectProbe(const char* refusal);
   void ReadTcpRtt();
   void BackOff();
@@ -55,6 +60,10 @@ class LatencyProbe {
   Nanos next_connect_ = 0;
   Nanos connect_backoff_ = 0;
   std::uint64_t seq_ = 0;
+  std::uint64_t ticks_ = 0;
+  std::uint64_t connections_ = 0;  // connections made, for the retransmit total
+  bool large_in_flight_ = false;   // the request in flight is the large-payload ECHO
+  TcpQuality tcp_quality_;
   Nanos sent_at_ = 0;
   bool fresh_running_ = false;
   Nanos fresh_started_ = 0;

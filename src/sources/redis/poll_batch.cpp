@@ -8,6 +8,7 @@ namespace {
 std::optional<OptionalCommand> OptionalOf(BatchStep step) {
   switch (step) {
     case BatchStep::kSlowlog: return OptionalCommand::kSlowlog;
+    case BatchStep::kLatencyLatest: return OptionalCommand::kLatency;
     case BatchStep::kConfigGet: return OptionalCommand::kConfig;
     case BatchStep::kSetName:
     case BatchStep::kClientList: return OptionalCommand::kClient;
@@ -84,6 +85,7 @@ PollStage StageOf(BatchStep step) {
     case BatchStep::kAuth: return PollStage::kAuth;
     case BatchStep::kInfo: return PollStage::kInfo;
     case BatchStep::kSlowlog: return PollStage::kSlowlog;
+    case BatchStep::kLatencyLatest: return PollStage::kLatency;
     case BatchStep::kConfigGet: return PollStage::kConfig;
     case BatchStep::kSetName:
     case BatchStep::kClientList: return PollStage::kClientList;
@@ -164,6 +166,10 @@ BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
       case BatchStep::kSlowlog:
         out.answered[OptionalCommand::kSlowlog] = true;
         snap.slowlog = ParseSlowlog(reply);
+        break;
+      case BatchStep::kLatencyLatest:
+        out.answered[OptionalCommand::kLatency] = true;
+        snap.latency_events = ParseLatencyLatest(reply);
         break;
       case BatchStep::kConfigGet:
         out.config_replied = true;

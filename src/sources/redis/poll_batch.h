@@ -15,7 +15,7 @@
 
 namespace rte {
 
-enum class BatchStep { kAuth, kSetName, kInfo, kSlowlog, kConfigGet, kClientList };
+enum class BatchStep { kAuth, kSetName, kInfo, kSlowlog, kLatencyLatest, kConfigGet, kClientList };
 
 struct BatchCommand {
   BatchStep step;

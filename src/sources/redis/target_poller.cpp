@@ -15,10 +15,12 @@ constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
 // Longest wait between connect attempts to a failing target, and the most poll intervals.
 constexpr Duration kMaxBackoff = std::chrono::seconds(30);
 constexpr int kMaxBackoffPolls = 10;
-const char* const kConfigKeys[] = {"maxclients", "maxmemory", "maxmemory-policy",
-                                   "slowlog-log-slower-than", "slowlog-max-len", "tcp-backlog"};
-const char* const kInfoSections[] = {"server", "clients",      "memory",  "stats",
-                                     "errorstats", "commandstats", "keyspace"};
+const char* const kConfigKeys[] = {"maxclients",      "maxmemory",
+                                   "maxmemory-policy", "slowlog-log-slower-than",
+                                   "slowlog-max-len", "tcp-backlog",
+                                   "latency-monitor-threshold"};
+const char* const kInfoSections[] = {"server",     "clients",      "memory",  "persistence",
+                                     "stats",      "errorstats", "commandstats", "keyspace"};
 
 std::string Quote(const std::string& s) {
   std::string out = "\"";
@@ -142,6 +144,9 @@ void TargetPoller::SendBatch() {
     batch_.push_back(
         {BatchStep::kSlowlog, {"SLOWLOG", "GET", std::to_string(config_.slowlog_fetch)}});
   }
+  if (Wanted(OptionalCommand::kLatency)) {
+    batch_.push_back({BatchStep::kLatencyLatest, {"LATENCY", "LATEST"}});
+  }
   if (Wanted(OptionalCommand::kConfig) && now >= next_config_) {
     for (const char* key : kConfigKeys) {
       batch_.push_back({BatchStep::kConfigGet, {"CONFIG", "GET", key}});
@@ -189,7 +194,9 @@ void TargetPoller::Refused(OptionalCommand command, const std::string& error_tex
                                ? "maxclients and maxmemory from INFO; slowlog threshold and "
                                  "tcp-backlog unknown"
                            : command == OptionalCommand::kSlowlog
-                               ? "slowlog series absent"
+                               ? "slowlog series absent; blocking judged from commandstats"
+                           : command == OptionalCommand::kLatency
+                               ? "latency_event series absent; blocking judged from commandstats"
                                : "pool series absent";
     spdlog::warn("event=command_refused target={} command={} error_kind={} fallback={}",
                  config_.name, OptionalCommandName(command),
