@@ -8,7 +8,7 @@ namespace rte {
 
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)), collector_(store_, status_),
-      poll_loop_(clock_, store_, options_.procfs_root) {}
+      poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root) {}
 
 Daemon::~Daemon() { Stop(); }
 

@@ -17,6 +17,7 @@ struct DaemonOptions {
   std::string config_file;
   std::string listen_address;
   std::string procfs_root = "/proc";
+  std::string sysfs_root = "/sys";
 };
 
 class Daemon {

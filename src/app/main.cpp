@@ -21,6 +21,7 @@ constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
   --web.listen-address=ADDR   where /metrics is served (default :9478)
   --log.level=LEVEL           debug, info, warn or error (default info)
   --path.procfs=PATH          procfs mount to read kernel counters from (default /proc)
+  --path.sysfs=PATH           sysfs mount to read transparent huge pages from (default /sys)
   --config.check              validate the config file and exit (0 valid, 1 invalid)
   --version                   print the version and exit
 )";
@@ -31,6 +32,7 @@ struct Flags {
       {"web.listen-address", ":9478"},
       {"log.level", "info"},
       {"path.procfs", "/proc"},
+      {"path.sysfs", "/sys"},
   };
   bool check = false;
   bool version = false;
@@ -133,7 +135,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   rte::Daemon daemon(
-      {config_file, flags.values["web.listen-address"], flags.values["path.procfs"]});
+      {config_file, flags.values["web.listen-address"], flags.values["path.procfs"],
+       flags.values["path.sysfs"]});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

@@ -28,12 +28,14 @@ bool IsLocal(const TargetConfig& target) {
 
 }  // namespace
 
-PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_root)
+PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_root,
+                   std::string sysfs_root)
     : clock_(clock),
       store_(store),
-      kernel_(std::move(procfs_root), [&store](std::shared_ptr<const KernelSnapshot> reading) {
-        store.PublishKernel(std::move(reading));
-      }) {
+      kernel_(std::move(procfs_root), std::move(sysfs_root),
+              [&store](std::shared_ptr<const KernelSnapshot> reading) {
+                store.PublishKernel(std::move(reading));
+              }) {
   evthread_use_pthreads();
   base_ = event_base_new();
   dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS);
@@ -76,6 +78,13 @@ void PollLoop::OnWake(evutil_socket_t, short, void* self) {
 }
 
 void PollLoop::OnPollResult(TargetHistory& history, const PollResult& result) {
+  if (history.local() && result.redis) {
+    // The sampler reads the Redis process's swap; its PID changes only with a restart.
+    if (auto pid = result.redis->info.Number("process_id"); pid && *pid != history.pid()) {
+      history.set_pid(*pid);
+      kernel_.SetProcess(history.report().config.name, static_cast<long>(*pid));
+    }
+  }
   const auto kernel = kernel_.Latest();
   const TargetReport& report = history.Advance(result, kernel.get());
   if (report.slowlog_lost_this_poll > 0) {

@@ -25,7 +25,8 @@ namespace rte {
 
 class PollLoop {
  public:
-  PollLoop(const Clock& clock, ReportStore& store, std::string procfs_root = "/proc");
+  PollLoop(const Clock& clock, ReportStore& store, std::string procfs_root = "/proc",
+           std::string sysfs_root = "/sys");
   ~PollLoop();
   PollLoop(const PollLoop&) = delete;
   PollLoop& operator=(const PollLoop&) = delete;

@@ -350,6 +350,10 @@ std::string BlockingFix(const Stalls& st, const std::map<std::string, double>& b
            "let replicas do the persistence (save \"\" and appendonly no on the master), "
            "schedule BGSAVE off-peak. ";
   }
+  if (now.swap_bytes && *now.swap_bytes >= kSwapWarnBytes) {
+    fix += "Redis is swapping: keep maxmemory well below the host's memory, vm.swappiness=1, "
+           "move other memory users off the host. ";
+  }
   if (st.spike_event.rfind("aof", 0) == 0) {
     fix += "AOF fsync stalls: appendfsync everysec (not always), no-appendfsync-on-rewrite yes, "
            "a faster disk. ";
@@ -427,6 +431,16 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
   }
   if (now.persistence_running) {
     out.evidence.push_back("a BGSAVE or AOF rewrite is running now");
+  }
+  if (now.swap_bytes && *now.swap_bytes > 0) {
+    if (*now.swap_bytes >= kSwapWarnBytes) risk = std::max(risk, kWarnRisk);
+    out.evidence.push_back(fmt::format(
+        "the Redis process has {:.1f} MiB in swap (VmSwap): accesses to it stall on page faults",
+        *now.swap_bytes / 1048576));
+  }
+  if (now.thp_mode == "always" && (st.fork || now.persistence_running)) {
+    out.evidence.push_back(
+        "transparent huge pages are 'always' on this host: forks and copy-on-write are slower");
   }
   std::vector<std::pair<double, std::string>> top;
   for (const auto& [command, seconds] : by_command) top.emplace_back(seconds, command);

@@ -61,6 +61,8 @@ inline constexpr double kRetransmitsCrit = 10;
 // A large-payload round trip this many times the small one (and over latency_budget) is a
 // path that stalls big packets: an MTU black hole or a lossy link.
 inline constexpr double kLargePayloadSlowMultiple = 10;
+// A Redis process with this much of its memory in swap stalls on page faults: blocking warns.
+inline constexpr double kSwapWarnBytes = 64.0 * 1024 * 1024;
 // Host-wide ListenOverflows are blamed on a target whose own queue reached this fill.
 inline constexpr double kOwnQueueFullRatio = 0.9;
 
@@ -104,6 +106,8 @@ struct RiskSample {
   std::optional<double> latency_monitor_threshold;  // seconds; 0: off
   std::optional<double> forks_total, fork_duration;  // total_forks, latest_fork_usec (s)
   bool persistence_running = false;                  // BGSAVE or AOF rewrite in progress
+  std::optional<double> swap_bytes;                  // the Redis process's VmSwap (local)
+  std::optional<std::string> thp_mode;               // the host's transparent huge pages
   // slowlog: cumulative over the exporter's life; per-command seconds of new entries
   std::optional<double> slowlog_seconds_total;
   std::optional<double> slowlog_longest_new;  // longest entry first seen in this poll

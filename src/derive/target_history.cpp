@@ -39,9 +39,13 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
   AdvanceLatency(poll.probe, now);
 
   report_.listen_queue.reset();
+  report_.swap_bytes.reset();
   if (local_ && kernel != nullptr) {
     if (auto it = kernel->queues.find(config_.name); it != kernel->queues.end()) {
       report_.listen_queue = it->second;
+    }
+    if (auto it = kernel->swap_bytes.find(config_.name); it != kernel->swap_bytes.end()) {
+      report_.swap_bytes = it->second;
     }
   }
 
@@ -184,6 +188,10 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSna
   if (report_.listen_queue) {
     s.queue_length = report_.listen_queue->length;
     s.queue_max = report_.listen_queue->max;
+  }
+  if (local_ && kernel != nullptr) {
+    s.swap_bytes = report_.swap_bytes;
+    s.thp_mode = kernel->thp_mode;
   }
   if (kernel != nullptr && kernel->counters.listen_overflows) {
     s.listen_overflows_total = static_cast<double>(*kernel->counters.listen_overflows);

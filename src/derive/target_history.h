@@ -28,6 +28,10 @@ class TargetHistory {
   // newest host reading, or nullptr when none has finished yet.
   const TargetReport& Advance(const PollResult& poll, const KernelSnapshot* kernel);
   const TargetReport& report() const { return report_; }
+  bool local() const { return local_; }
+  // The Redis process ID last handed to the kernel sampler (bookkeeping for the caller).
+  double pid() const { return pid_; }
+  void set_pid(double pid) { pid_ = pid; }
 
  private:
   RiskSample MakeRiskSample(const PollResult& poll, const KernelSnapshot* kernel) const;
@@ -38,6 +42,7 @@ class TargetHistory {
 
   TargetConfig config_;
   bool local_;
+  double pid_ = 0;
   TargetReport report_;
   SlowlogCursor cursor_;
   double slowlog_longest_new_ = 0;  // longest entry first seen in this poll

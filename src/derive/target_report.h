@@ -47,6 +47,7 @@ struct TargetReport {
   LatencyFigures latency;
   // Accept queue of the target's listening socket; only for targets on this host.
   std::optional<ListenQueue> listen_queue;
+  std::optional<double> swap_bytes;  // the Redis process's VmSwap; only for targets on this host
   RiskAssessment risk;
 };
 

@@ -278,6 +278,15 @@ void BlockingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                "off: turn it on (CONFIG SET latency-monitor-threshold 100) so Redis records which "
                "stall blocked it.",
                [](const RedisSignals& s) { return s.latency_monitor_threshold_seconds; });
+  {
+    FamilyBuilder f(out, "process_swap_bytes", MetricType::Gauge,
+                    "Memory of the Redis process in swap (/proc/<process_id>/status VmSwap); "
+                    "local targets only. Above 0, accesses stall on page faults: keep maxmemory "
+                    "well below the host's memory, vm.swappiness=1.");
+    for (const auto& r : reports) {
+      if (r->swap_bytes) f.Add(*r->swap_bytes, {T(*r)});
+    }
+  }
   const auto event_family = [&](const std::string& name, const std::string& help,
                                 const std::function<double(const LatencyEvent&)>& pick) {
     FamilyBuilder f(out, name, MetricType::Gauge, help);
@@ -447,6 +456,14 @@ void BacklogFamilies(std::vector<MetricFamily>& out, const Reports& reports,
        "net.ipv4.tcp_syncookies (/proc/sys/net/ipv4/tcp_syncookies): 0 off, 1 on overflow, 2 "
        "always.",
        kernel->counters.tcp_syncookies);
+  {
+    FamilyBuilder f(out, "kernel_transparent_hugepage_info", MetricType::Gauge,
+                    "The host's transparent huge pages mode "
+                    "(/sys/kernel/mm/transparent_hugepage/enabled), value 1; read when a target "
+                    "is local. 'always' makes forks for BGSAVE and AOF rewrite slower: Redis "
+                    "recommends never.");
+    if (kernel->thp_mode) f.Add(1, {{"mode", *kernel->thp_mode}});
+  }
   {
     FamilyBuilder f(out, "collector_duration_seconds", MetricType::Gauge,
                     "Time the last read of each kernel collector took.");

@@ -32,6 +32,10 @@ struct KernelSnapshot {
   double counters_duration_seconds = 0;
   double listen_queue_duration_seconds = 0;
   std::map<std::string, ListenQueue> queues;  // target name → its listener's queue
+  // Evidence for the blocking cause, local targets only: the Redis process's swapped memory
+  // (/proc/<pid>/status VmSwap) and the host's transparent-huge-pages mode.
+  std::map<std::string, double> swap_bytes;  // target name → bytes
+  std::optional<std::string> thp_mode;       // "always", "madvise" or "never"
 };
 
 }  // namespace rte

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -222,4 +224,16 @@ targets:
   REQUIRE(exporter.WaitForMetric("redis_timeout_forks_total", t, Equals(1)));
   CHECK(exporter.Metric("redis_timeout_fork_duration_seconds", t) > 0.0);
   CHECK(exporter.Metric("redis_timeout_command_time_seconds_total", t) > 0.05);
+
+  // Local target: the kernel sampler reads the Redis process's swap (its PID from INFO) and the
+  // host's transparent huge pages mode.
+  REQUIRE(exporter.WaitForMetric("redis_timeout_process_swap_bytes", t, AtLeast(0)));
+  if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
+    REQUIRE(exporter.WaitForScrape(
+        [](const MetricsText& m) {
+          return m.text().find("redis_timeout_kernel_transparent_hugepage_info{mode=\"") !=
+                 std::string::npos;
+        },
+        10s, "transparent_hugepage_info with its mode"));
+  }
 }

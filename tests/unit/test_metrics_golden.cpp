@@ -52,6 +52,8 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   kernel->counters_duration_seconds = 0.0003;
   kernel->listen_queue_duration_seconds = 0.0001;
   kernel->queues["cache-1"] = ListenQueue{3, 511};
+  kernel->swap_bytes["cache-1"] = 0;
+  kernel->thp_mode = "madvise";
   store.PublishKernel(kernel);
 
   // Two polls of a local target through the real derive step. The first only records where

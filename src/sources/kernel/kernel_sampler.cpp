@@ -7,7 +7,9 @@
 #include <mutex>
 #include <thread>
 
+#include "parse/proc_process.h"
 #include "sources/kernel/kernel_counters_reader.h"
+#include "sources/kernel/small_file.h"
 #include "sources/kernel/listen_queue_reader.h"
 #include "sources/kernel/listeners.h"
 
@@ -27,9 +29,11 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 // Shared with the thread, so a thread left behind in a stuck read still owns what it touches.
 struct KernelSampler::State {
-  State(std::string root, ReadingCallback cb)
-      : counters(std::move(root)), on_reading(std::move(cb)) {}
+  State(std::string proc, std::string sys, ReadingCallback cb)
+      : procfs(proc), sysfs(std::move(sys)), counters(std::move(proc)), on_reading(std::move(cb)) {}
 
+  const std::string procfs;
+  const std::string sysfs;
   KernelCountersReader counters;
   ListenQueueReader queues;
   bool queue_warned = false;  // thread only
@@ -38,6 +42,7 @@ struct KernelSampler::State {
   std::condition_variable wake;
   std::condition_variable done;
   std::vector<LocalListener> listeners;  // guarded by mu
+  std::map<std::string, long> pids;      // guarded by mu: target → Redis PID
   Duration interval{0};                  // guarded by mu; 0 until Configure
   bool read_now = false;                 // guarded by mu
   bool stop = false;                     // guarded by mu
@@ -45,14 +50,29 @@ struct KernelSampler::State {
   ReadingCallback on_reading;            // guarded by mu; cleared on stop
   std::shared_ptr<const KernelSnapshot> latest;  // guarded by mu
 
-  KernelSnapshot Read(const std::vector<LocalListener>& targets);
+  KernelSnapshot Read(const std::vector<LocalListener>& targets,
+                      const std::map<std::string, long>& processes);
 };
 
-KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targets) {
+KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targets,
+                                          const std::map<std::string, long>& processes) {
   KernelSnapshot out;
   auto started = std::chrono::steady_clock::now();
   out.counters = counters.Read();
   out.counters_duration_seconds = SecondsSince(started);
+  if (!targets.empty()) {
+    if (auto text = ReadSmallFile(sysfs + "/kernel/mm/transparent_hugepage/enabled")) {
+      out.thp_mode = ParseThpMode(*text);
+    }
+  }
+  for (const auto& [target, pid] : processes) {
+    const std::string dir = procfs + "/" + std::to_string(pid);
+    const auto comm = ReadSmallFile(dir + "/comm");
+    if (!comm || comm->rfind("redis", 0) != 0) continue;
+    if (auto status = ReadSmallFile(dir + "/status")) {
+      if (auto swap = ParseStatusSwapBytes(*status)) out.swap_bytes[target] = *swap;
+    }
+  }
   if (!targets.empty()) {
     bool any_unix = false;
     for (const auto& t : targets) any_unix |= t.endpoint.kind == Endpoint::Kind::kUnix;
@@ -86,8 +106,10 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
   return out;
 }
 
-KernelSampler::KernelSampler(std::string procfs_root, ReadingCallback on_reading)
-    : state_(std::make_shared<State>(std::move(procfs_root), std::move(on_reading))) {
+KernelSampler::KernelSampler(std::string procfs_root, std::string sysfs_root,
+                             ReadingCallback on_reading)
+    : state_(std::make_shared<State>(std::move(procfs_root), std::move(sysfs_root),
+                                     std::move(on_reading))) {
   std::thread(&KernelSampler::Run, state_).detach();
 }
 
@@ -103,10 +125,20 @@ KernelSampler::~KernelSampler() {
 
 void KernelSampler::Configure(std::vector<LocalListener> listeners, Duration interval) {
   std::lock_guard lock(state_->mu);
+  std::map<std::string, long> kept;
+  for (const auto& l : listeners) {
+    if (auto it = state_->pids.find(l.target); it != state_->pids.end()) kept.insert(*it);
+  }
+  state_->pids = std::move(kept);
   state_->listeners = std::move(listeners);
   state_->interval = interval;
   state_->read_now = true;
   state_->wake.notify_all();
+}
+
+void KernelSampler::SetProcess(const std::string& target, long pid) {
+  std::lock_guard lock(state_->mu);
+  state_->pids[target] = pid;
 }
 
 std::shared_ptr<const KernelSnapshot> KernelSampler::Latest() const {
@@ -129,9 +161,10 @@ void KernelSampler::Run(std::shared_ptr<State> state) {
     }
     state->read_now = false;
     const std::vector<LocalListener> targets = state->listeners;
+    const std::map<std::string, long> processes = state->pids;
     next = std::chrono::steady_clock::now() + state->interval;
     lock.unlock();
-    auto reading = std::make_shared<const KernelSnapshot>(state->Read(targets));
+    auto reading = std::make_shared<const KernelSnapshot>(state->Read(targets, processes));
     lock.lock();
     state->latest = reading;
     if (state->on_reading) state->on_reading(std::move(reading));
