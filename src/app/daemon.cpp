@@ -7,7 +7,8 @@
 namespace rte {
 
 Daemon::Daemon(DaemonOptions options)
-    : options_(std::move(options)), collector_(store_, status_),
+    : options_(std::move(options)),
+      collector_(store_, status_),
       poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root) {}
 
 Daemon::~Daemon() { Stop(); }
@@ -24,10 +25,14 @@ Status Daemon::Start() {
     return r;
   });
   http_.Route("/triage", [this](const std::string&) {
-    return HttpResponse{200, "text/html; charset=utf-8",
-                        RenderTriagePage(store_.All(), clock_.WallSeconds())};
+    VerdictInput input;
+    input.reports = store_.All();
+    input.generated_at = clock_.WallSeconds();
+    return HttpResponse{200, "text/html; charset=utf-8", RenderTriagePage(BuildVerdict(input))};
   });
-  http_.Route("/-/healthy", [](const std::string&) { return HttpResponse{200, "text/plain", "OK\n"}; });
+  http_.Route("/-/healthy", [](const std::string&) {
+    return HttpResponse{200, "text/plain", "OK\n"};
+  });
   http_.Route("/-/reload", [this](const std::string& method) {
     if (method != "POST") return HttpResponse{405, "text/plain", "use POST to reload\n"};
     Status s = Reload();
@@ -52,8 +57,9 @@ Status Daemon::Reload() {
   auto config = LoadConfigFile(options_.config_file);
   if (!config.ok()) {
     status_.config_last_reload_successful = false;
-    spdlog::error("event=config_reload_failed error=\"{}\" action=\"previous config stays in force\"",
-                  config.error());
+    spdlog::error(
+        "event=config_reload_failed error=\"{}\" action=\"previous config stays in force\"",
+        config.error());
     return Status::Error(config.error());
   }
   status_.config_last_reload_successful = true;

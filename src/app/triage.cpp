@@ -45,11 +45,11 @@ void TuneForTriage(TargetConfig& t, Duration duration) {
 }  // namespace
 
 int RunTriage(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {{"duration", "5s"}, {"output", "text"},
-                                              {"client-timeout", "1s"}};
-  const std::set<std::string> known = {"config.file",   "address",       "username",
-                                       "password-env",  "password-file", "client-timeout",
-                                       "duration",      "output",        "log.level"};
+  std::map<std::string, std::string> flags = {
+      {"duration", "5s"}, {"output", "text"}, {"client-timeout", "1s"}};
+  const std::set<std::string> known = {"config.file",  "address",       "username",
+                                       "password-env", "password-file", "client-timeout",
+                                       "duration",     "output",        "log.level"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -57,13 +57,16 @@ int RunTriage(int argc, char** argv) {
       return 0;
     }
     const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos || !known.contains(arg.substr(2, eq - 2))) {
-      std::cerr << "triage: unknown or malformed flag '" << arg << "' (use --name=value)\n\n" << kUsage;
+    if (arg.rfind("--", 0) != 0 || eq == std::string::npos ||
+        !known.contains(arg.substr(2, eq - 2))) {
+      std::cerr << "triage: unknown or malformed flag '" << arg << "' (use --name=value)\n\n"
+                << kUsage;
       return 64;
     }
     flags[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
   }
-  spdlog::set_level(spdlog::level::from_str(flags.contains("log.level") ? flags["log.level"] : "error"));
+  spdlog::set_level(
+      spdlog::level::from_str(flags.contains("log.level") ? flags["log.level"] : "error"));
   const auto duration = ParseDuration(flags["duration"]);
   if (!duration.ok()) {
     std::cerr << "triage: --duration: " << duration.error() << "\n";
@@ -107,8 +110,8 @@ int RunTriage(int argc, char** argv) {
     config.targets.push_back(t);
   }
   for (auto& t : config.targets) TuneForTriage(t, duration.value());
-  config.kernel_interval = config.targets.empty() ? std::chrono::seconds(1)
-                                                  : config.targets.front().poll_interval;
+  config.kernel_interval =
+      config.targets.empty() ? std::chrono::seconds(1) : config.targets.front().poll_interval;
 
   SystemClock clock;
   ReportStore store;
@@ -122,20 +125,23 @@ int RunTriage(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       for (const auto& r : store.All()) {
         // "max number of clients reached" is an answer too: the diagnosis is pool, not down.
-        if (r->up || r->probe.connect_refusals.at("max_clients") > 0) reached.insert(r->config.name);
+        if (r->up || r->probe.connect_refusals.at("max_clients") > 0)
+          reached.insert(r->config.name);
       }
     }
     loop.Stop();
   }
-  TriageResult result;
-  result.duration_seconds = ToSeconds(duration.value());
-  result.generated_at = clock.WallSeconds();
-  result.reports = store.All();
-  for (const auto& r : result.reports) {
-    if (!reached.contains(r->config.name)) result.never_reached.push_back(r->config.name);
+  VerdictInput input;
+  input.sampled_seconds = ToSeconds(duration.value());
+  input.generated_at = clock.WallSeconds();
+  input.reports = store.All();
+  input.never_reached.emplace();
+  for (const auto& r : input.reports) {
+    if (!reached.contains(r->config.name)) input.never_reached->push_back(r->config.name);
   }
-  std::cout << (flags["output"] == "json" ? RenderTriageJson(result) : RenderTriageText(result));
-  return TriageExitCode(result);
+  const TriageVerdict verdict = BuildVerdict(input);
+  std::cout << (flags["output"] == "json" ? RenderTriageJson(verdict) : RenderTriageText(verdict));
+  return verdict.exit_code;
 }
 
 }  // namespace rte

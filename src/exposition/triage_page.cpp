@@ -1,13 +1,12 @@
 // The /triage page: plain server-rendered HTML with inline CSS, so it works on a phone, behind
-// any proxy and with no network access to a CDN. The class/data-* attributes are test hooks.
+// any proxy and with no network access to a CDN, formatted from the TriageVerdict alone. The
+// class/data-* attributes are test hooks.
 #include "exposition/triage_page.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cmath>
-#include <ctime>
-#include <optional>
+#include <string>
+#include <vector>
 
 namespace rte {
 namespace {
@@ -41,74 +40,6 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-// "0.4 s", "42 s", "7 min", "3 h", "2 d": precise when fresh, coarse when the data is old.
-std::string Age(double seconds) {
-  seconds = std::max(0.0, seconds);  // a wall clock step backwards must not print "-3 s"
-  if (seconds < 10) return fmt::format("{:.1f} s", seconds);
-  if (seconds < 120) return fmt::format("{:.0f} s", seconds);
-  if (seconds < 2 * 3600) return fmt::format("{:.0f} min", seconds / 60);
-  if (seconds < 2 * 86400) return fmt::format("{:.0f} h", seconds / 3600);
-  return fmt::format("{:.0f} d", seconds / 86400);
-}
-
-std::string UtcTime(double wall) {
-  const std::time_t t = static_cast<std::time_t>(wall);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-// What a card is as a whole: down beats every judgement, because a target that does not answer
-// is timing out now whatever the causes say.
-enum class TargetState { kDown, kCritical, kWarn, kOk, kUnknown };
-
-const char* StateName(TargetState s) {
-  switch (s) {
-    case TargetState::kDown:
-      return "down";
-    case TargetState::kCritical:
-      return "critical";
-    case TargetState::kWarn:
-      return "warn";
-    case TargetState::kOk:
-      return "ok";
-    case TargetState::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
-std::optional<double> MaxRisk(const TargetReport& r) {
-  std::optional<double> max;
-  for (const CauseRisk& c : r.risk.causes) {
-    if (c.risk && (!max || *c.risk > *max)) max = c.risk;
-  }
-  return max;
-}
-
-TargetState StateOf(const TargetReport& r) {
-  if (!r.up) return TargetState::kDown;
-  switch (LevelOf(MaxRisk(r))) {
-    case RiskLevel::kCritical:
-      return TargetState::kCritical;
-    case RiskLevel::kWarn:
-      return TargetState::kWarn;
-    case RiskLevel::kOk:
-      return TargetState::kOk;
-    case RiskLevel::kUnknown:
-      return TargetState::kUnknown;
-  }
-  return TargetState::kUnknown;
-}
-
-// Sort key, larger is worse: down targets first, then by their highest risk; unjudged last.
-double Badness(const TargetReport& r) {
-  if (!r.up) return 2;
-  return MaxRisk(r).value_or(-1);
-}
-
 constexpr const char* kStyle = R"(
 :root{--crit:#b71c1c;--crit-bg:#ffebee;--warn:#8a5a00;--warn-bg:#fff4d6;--ok:#1b5e20;
 --ok-bg:#e8f5e9;--unk:#555;--unk-bg:#eee;--fg:#111;--bg:#fff;--muted:#555;--card:#fafafa}
@@ -135,7 +66,8 @@ color:var(--bg)}
 .target[data-state=ok] .state{background:var(--ok);color:var(--bg)}
 .target[data-state=unknown] .state{background:var(--unk);color:var(--bg)}
 .down-banner{background:var(--crit);color:var(--bg);font-weight:700;padding:.3em .5em;
-border-radius:.3em}
+border-radius:.3em;overflow-wrap:anywhere}
+.poll-error{color:var(--crit);overflow-wrap:anywhere}
 .stale{color:var(--crit);font-weight:600}
 ol.causes{list-style:none;padding:0;margin:.5em 0}
 .cause{border-radius:.3em;margin:.4em 0;padding:.4em .6em;border-left:.35em solid}
@@ -151,13 +83,14 @@ ol.causes{list-style:none;padding:0;margin:.5em 0}
 .cause[data-level=unknown] .level{color:var(--unk)}
 .cause ul{margin:.3em 0;padding-left:1.2em}
 .fix,.missing{margin:.3em 0}.fix b{display:block}
+.not-judged{background:var(--unk-bg);border-radius:.3em;margin:.4em 0;padding:.4em .6em}
+.recent-slowlog ul{margin:.2em 0;padding-left:1.2em}
 details summary{cursor:pointer;color:var(--muted);font-size:.9em}
 )";
 
-void RenderCause(const CauseRisk& c, std::string& html) {
-  const RiskLevel level = LevelOf(c.risk);
+void RenderCause(const CauseVerdict& c, std::string& html) {
   const char* name = CauseName(c.cause);
-  const char* level_name = LevelName(level);
+  const char* level_name = LevelName(c.level);
   if (c.risk) {
     html += fmt::format(
         "<li class=\"cause\" data-cause=\"{0}\" data-level=\"{1}\" data-risk=\"{2:.2f}\">"
@@ -176,7 +109,7 @@ void RenderCause(const CauseRisk& c, std::string& html) {
     for (const std::string& line : c.evidence) evidence += "<li>" + Escape(line) + "</li>";
     evidence += "</ul>";
   }
-  switch (level) {
+  switch (c.level) {
     case RiskLevel::kCritical:
     case RiskLevel::kWarn:
       html += evidence;
@@ -199,52 +132,82 @@ void RenderCause(const CauseRisk& c, std::string& html) {
   html += "</li>";
 }
 
-void RenderTarget(const TargetReport& r, double now_wall, std::string& html) {
-  const TargetState state = StateOf(r);
-  const std::string name = Escape(r.config.name);
+// The line under the title: why the target cannot be polled, or how fresh its data is.
+void RenderStatus(const TargetVerdict& t, std::string& html) {
+  const std::string polled = "polled every " + Escape(FormatDuration(t.poll_interval));
+  if (t.state == TargetState::kDown) {
+    if (t.error) {
+      html += fmt::format("<p class=\"down-banner\" data-stage=\"{}\">UNREACHABLE: {}</p>",
+                          PollStageName(t.error->stage), Escape(t.error->message));
+    } else {
+      html += "<p class=\"down-banner\">UNREACHABLE: the newest poll failed</p>";
+    }
+    html +=
+        fmt::format("<p class=\"muted\">{} · {}</p>",
+                    t.data_age_seconds ? "last success " + FormatAge(*t.data_age_seconds) + " ago"
+                                       : std::string("never reached since the exporter started"),
+                    polled);
+    return;
+  }
+  if (t.error) {
+    // Not down, yet the newest poll failed (the triage run's rule for "down" is stricter).
+    html += fmt::format("<p class=\"poll-error\" data-stage=\"{}\">Newest poll failed: {}</p>",
+                        PollStageName(t.error->stage), Escape(t.error->message));
+  }
+  if (t.up && t.data_age_seconds) {
+    html += fmt::format("<p class=\"muted{}\">up · data {} old{} · {}</p>", t.stale ? " stale" : "",
+                        FormatAge(*t.data_age_seconds), t.stale ? " (STALE)" : "", polled);
+  } else if (!t.error) {
+    html += "<p class=\"muted\">waiting for the first poll · " + polled + "</p>";
+  }
+}
+
+void RenderSlowlog(const TargetVerdict& t, double now_wall, std::string& html) {
+  if (!t.up || t.recent_slowlog.empty()) return;
+  html +=
+      "<div class=\"recent-slowlog\"><b>Recent slowlog</b> <span class=\"muted\">newest "
+      "first</span><ul>";
+  for (const SlowlogEntry& e : t.recent_slowlog) {
+    html += fmt::format(
+        "<li data-command=\"{0}\">{0} {1:.3f} s <span class=\"muted\">{2} ago</span></li>",
+        Escape(e.command), static_cast<double>(e.duration_us) / 1e6,
+        FormatAge(now_wall - static_cast<double>(e.unix_time)));
+  }
+  html += "</ul></div>";
+}
+
+void RenderTarget(const TargetVerdict& t, double now_wall, std::string& html) {
+  const std::string name = Escape(t.name);
   html += fmt::format(
       "<section class=\"target\" data-target=\"{0}\" data-state=\"{1}\" data-up=\"{2}\">"
       "<h2>{0} <span class=\"state\">{1}</span></h2>",
-      name, StateName(state), r.up ? "true" : "false");
+      name, TargetStateName(t.state), t.up ? "true" : "false");
+  RenderStatus(t, html);
 
-  const double poll = ToSeconds(r.config.poll_interval);
-  if (!r.up) {
-    html += "<p class=\"down-banner\">UNREACHABLE: the last poll failed";
-    html += r.last_success_wall
-                ? fmt::format("; last success {} ago", Age(now_wall - *r.last_success_wall))
-                : std::string("; never reached since the exporter started");
-    html += "</p>";
-  } else if (r.last_success_wall) {
-    const double age = now_wall - *r.last_success_wall;
-    // Three missed polls: the poller is stuck or slow, so these judgements are not current.
-    const bool stale = age > 3 * poll + 1;
-    html += fmt::format("<p class=\"muted{}\">up · data {} old{} · polled every {}</p>",
-                        stale ? " stale" : "", Age(age), stale ? " (STALE)" : "",
-                        Escape(FormatDuration(r.config.poll_interval)));
+  std::string items;
+  for (const CauseVerdict& c : t.causes) {
+    if (!c.NotJudgedWhileDown()) RenderCause(c, items);
   }
-
-  html += "<ol class=\"causes\">";
-  for (const CauseRisk* c : RankCauses(r.risk)) RenderCause(*c, html);
-  html += "</ol></section>";
+  if (!items.empty()) html += "<ol class=\"causes\">" + items + "</ol>";
+  if (!t.not_judged_while_down.empty()) {
+    std::string names, list;
+    for (Cause c : t.not_judged_while_down) {
+      names += (names.empty() ? "" : " ") + std::string(CauseName(c));
+      list += (list.empty() ? "" : ", ") + std::string(CauseName(c));
+    }
+    html += fmt::format(
+        "<p class=\"not-judged\" data-reason=\"{}\" data-causes=\"{}\"><b>{}</b>: {}</p>",
+        MissingReasonName(MissingReason::kTargetDown), names, list,
+        Escape(MissingReasonText(MissingReason::kTargetDown)));
+  }
+  RenderSlowlog(t, now_wall, html);
+  html += "</section>";
 }
 
 }  // namespace
 
-std::string RenderTriagePage(const std::vector<std::shared_ptr<const TargetReport>>& reports,
-                             double now_wall) {
-  std::vector<const TargetReport*> sorted;
-  for (const auto& r : reports) {
-    if (r) sorted.push_back(r.get());
-  }
-  std::stable_sort(sorted.begin(), sorted.end(), [](const TargetReport* a, const TargetReport* b) {
-    const double ba = Badness(*a), bb = Badness(*b);
-    if (ba != bb) return ba > bb;
-    return a->config.name < b->config.name;
-  });
-
-  int counts[5] = {0, 0, 0, 0, 0};  // indexed by TargetState
-  for (const TargetReport* r : sorted) ++counts[static_cast<int>(StateOf(*r))];
-
+std::string RenderTriagePage(const TriageVerdict& verdict) {
+  const size_t n = verdict.targets.size();
   std::string html =
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -259,27 +222,32 @@ std::string RenderTriagePage(const std::vector<std::shared_ptr<const TargetRepor
   html += fmt::format(
       "<p class=\"summary\" data-down=\"{0}\" data-critical=\"{1}\" data-warn=\"{2}\" "
       "data-ok=\"{3}\" data-unknown=\"{4}\">{5} target{6}: ",
-      counts[0], counts[1], counts[2], counts[3], counts[4], sorted.size(),
-      sorted.size() == 1 ? "" : "s");
+      verdict.Count(TargetState::kDown), verdict.Count(TargetState::kCritical),
+      verdict.Count(TargetState::kWarn), verdict.Count(TargetState::kOk),
+      verdict.Count(TargetState::kUnknown), n, n == 1 ? "" : "s");
   std::vector<std::string> parts;
-  if (counts[0] > 0) parts.push_back(fmt::format("{} unreachable", counts[0]));
-  parts.push_back(fmt::format("{} critical", counts[1]));
-  parts.push_back(fmt::format("{} warn", counts[2]));
-  parts.push_back(fmt::format("{} ok", counts[3]));
-  if (counts[4] > 0) parts.push_back(fmt::format("{} not judged yet", counts[4]));
+  if (verdict.Count(TargetState::kDown) > 0) {
+    parts.push_back(fmt::format("{} unreachable", verdict.Count(TargetState::kDown)));
+  }
+  parts.push_back(fmt::format("{} critical", verdict.Count(TargetState::kCritical)));
+  parts.push_back(fmt::format("{} warn", verdict.Count(TargetState::kWarn)));
+  parts.push_back(fmt::format("{} ok", verdict.Count(TargetState::kOk)));
+  if (verdict.Count(TargetState::kUnknown) > 0) {
+    parts.push_back(fmt::format("{} not judged yet", verdict.Count(TargetState::kUnknown)));
+  }
   for (size_t i = 0; i < parts.size(); ++i) html += (i ? ", " : "") + parts[i];
   html += "</p>";
   html += fmt::format(
       "<p class=\"muted\">Generated {} from the latest poll; refreshes every 5 s. Causes are "
       "ranked by risk (0 = no sign, 1 = timeouts now); warn from {}, critical from {}.</p>",
-      UtcTime(now_wall), kWarnRisk, kCritRisk);
+      FormatUtc(verdict.generated_at), kWarnRisk, kCritRisk);
 
-  if (sorted.empty()) {
+  if (verdict.targets.empty()) {
     html +=
         "<p>No target has been polled yet: the first poll has not finished, or the config "
         "has no targets.</p>";
   }
-  for (const TargetReport* r : sorted) RenderTarget(*r, now_wall, html);
+  for (const TargetVerdict& t : verdict.targets) RenderTarget(t, verdict.generated_at, html);
   return html + "</body></html>\n";
 }
 

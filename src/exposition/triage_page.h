@@ -1,17 +1,14 @@
 // The /triage page: one card per target with its five causes ranked and coloured, the
-// evidence and the fix under each. Server-rendered HTML from the latest reports; no Redis I/O.
+// evidence and the fix under each, and why a down target cannot be polled.
 #pragma once
 
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "derive/target_report.h"
+#include "exposition/verdict.h"
 
 namespace rte {
 
-// `now_wall` (Unix seconds) is used to say how old each target's data is.
-std::string RenderTriagePage(const std::vector<std::shared_ptr<const TargetReport>>& reports,
-                             double now_wall);
+// Server-rendered HTML of the verdict; no Redis I/O.
+std::string RenderTriagePage(const TriageVerdict& verdict);
 
 }  // namespace rte

@@ -1,37 +1,13 @@
+// The triage command's text and JSON, both formatted from the TriageVerdict alone.
 #include "exposition/triage_report.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <ctime>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace rte {
 namespace {
-
-bool NeverReached(const TriageResult& result, const std::string& name) {
-  return std::find(result.never_reached.begin(), result.never_reached.end(), name) !=
-         result.never_reached.end();
-}
-
-RiskLevel WorstLevel(const TargetReport& r) {
-  RiskLevel worst = RiskLevel::kOk;
-  for (const auto& c : r.risk.causes) {
-    const RiskLevel l = LevelOf(c.risk);
-    if (l == RiskLevel::kCritical) return l;
-    if (l == RiskLevel::kWarn) worst = l;
-  }
-  return worst;
-}
-
-std::string Timestamp(double unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
 
 std::string Upper(const char* s) {
   std::string out(s);
@@ -39,119 +15,146 @@ std::string Upper(const char* s) {
   return out;
 }
 
-double MaxRisk(const TargetReport& r) {
-  double worst = -1;
-  for (const auto& c : r.risk.causes) worst = std::max(worst, c.risk.value_or(-1));
-  return worst;
+std::string Headline(const TargetVerdict& t) {
+  switch (t.state) {
+    case TargetState::kDown:
+      return "UNREACHABLE";
+    case TargetState::kCritical:
+    case TargetState::kWarn:
+      // The top-ranked cause is the one that set the state.
+      return fmt::format("{}: {}", Upper(TargetStateName(t.state)),
+                         CauseName(t.causes.front().cause));
+    case TargetState::kOk:
+      return "OK: no cause near a timeout";
+    case TargetState::kUnknown:
+      return "UNKNOWN: no cause could be judged yet";
+  }
+  return "UNKNOWN";
 }
 
-// Worst first: unreachable targets, then by highest risk; ties keep config order.
-std::vector<std::shared_ptr<const TargetReport>> WorstFirst(const TriageResult& result) {
-  auto ordered = result.reports;
-  std::stable_sort(ordered.begin(), ordered.end(), [&](const auto& a, const auto& b) {
-    const bool a_down = NeverReached(result, a->config.name);
-    const bool b_down = NeverReached(result, b->config.name);
-    if (a_down != b_down) return a_down;
-    return MaxRisk(*a) > MaxRisk(*b);
-  });
-  return ordered;
+std::string CauseList(const std::vector<Cause>& causes) {
+  std::string out;
+  for (Cause c : causes) out += (out.empty() ? "" : ", ") + std::string(CauseName(c));
+  return out;
+}
+
+double Seconds(const SlowlogEntry& e) { return static_cast<double>(e.duration_us) / 1e6; }
+
+void RenderTargetText(const TargetVerdict& t, double generated_at, std::string& out) {
+  out += fmt::format("\n{} ({}) - {}\n", t.name, t.address, Headline(t));
+  // The diagnosis first: when the target cannot be polled, why is what the reader acts on.
+  if (t.error) {
+    out += fmt::format("  {} ({}): {}\n",
+                       t.state == TargetState::kDown ? "unreachable" : "newest poll failed",
+                       PollStageName(t.error->stage), t.error->message);
+  } else if (t.state == TargetState::kDown) {
+    out += "  unreachable: no poll finished during the run\n";
+  }
+  if (t.state == TargetState::kDown && t.data_age_seconds) {
+    out += fmt::format("  last success {} ago\n", FormatAge(*t.data_age_seconds));
+  } else if (t.stale) {
+    out += fmt::format("  data {} old (STALE)\n", FormatAge(*t.data_age_seconds));
+  }
+  int rank = 1;
+  for (const CauseVerdict& c : t.causes) {
+    if (c.NotJudgedWhileDown()) continue;
+    if (c.risk) {
+      out += fmt::format("  {}. {:<8} {:.2f} {}\n", rank++, CauseName(c.cause), *c.risk,
+                         c.level == RiskLevel::kOk ? "ok" : Upper(LevelName(c.level)));
+    } else {
+      out += fmt::format("  {}. {:<8}  --  {}\n", rank++, CauseName(c.cause),
+                         MissingReasonText(c.missing_reason));
+    }
+    for (const auto& e : c.evidence) out += fmt::format("       - {}\n", e);
+    if (c.level == RiskLevel::kWarn || c.level == RiskLevel::kCritical) {
+      out += fmt::format("       fix: {}\n", c.fix);
+    }
+  }
+  if (!t.not_judged_while_down.empty()) {
+    out += fmt::format("  {}: {}\n", CauseList(t.not_judged_while_down),
+                       MissingReasonText(MissingReason::kTargetDown));
+  }
+  if (!t.recent_slowlog.empty()) {
+    out += "  recent slowlog:";
+    for (size_t i = 0; i < t.recent_slowlog.size(); ++i) {
+      const SlowlogEntry& e = t.recent_slowlog[i];
+      out += fmt::format("{} {} {:.3f} s ({} ago)", i ? ";" : "", e.command, Seconds(e),
+                         FormatAge(generated_at - static_cast<double>(e.unix_time)));
+    }
+    out += "\n";
+  }
+}
+
+nlohmann::json CauseJson(const CauseVerdict& c) {
+  nlohmann::json j;
+  j["cause"] = CauseName(c.cause);
+  j["level"] = LevelName(c.level);
+  if (c.risk) {
+    j["risk"] = *c.risk;
+  } else {
+    j["risk"] = nullptr;
+    j["missing_reason"] = MissingReasonName(c.missing_reason);
+  }
+  j["evidence"] = c.evidence;
+  j["fix"] = c.fix;
+  return j;
+}
+
+nlohmann::json TargetJson(const TargetVerdict& t) {
+  nlohmann::json j;
+  j["name"] = t.name;
+  j["address"] = t.address;
+  j["state"] = TargetStateName(t.state);
+  j["reachable"] = t.state != TargetState::kDown;
+  j["up"] = t.up;
+  j["max_risk"] = t.max_risk ? nlohmann::json(*t.max_risk) : nlohmann::json(nullptr);
+  j["error"] = t.error ? nlohmann::json{{"stage", PollStageName(t.error->stage)},
+                                        {"message", t.error->message}}
+                       : nlohmann::json(nullptr);
+  j["last_success"] = t.last_success_wall ? nlohmann::json(FormatUtc(*t.last_success_wall))
+                                          : nlohmann::json(nullptr);
+  j["data_age_seconds"] =
+      t.data_age_seconds ? nlohmann::json(*t.data_age_seconds) : nlohmann::json(nullptr);
+  j["stale"] = t.stale;
+  // Every cause, unjudged ones included: a machine wants the same five entries every time.
+  j["causes"] = nlohmann::json::array();
+  for (const CauseVerdict& c : t.causes) j["causes"].push_back(CauseJson(c));
+  j["not_judged_while_down"] = nlohmann::json::array();
+  for (Cause c : t.not_judged_while_down) j["not_judged_while_down"].push_back(CauseName(c));
+  j["recent_slowlog"] = nlohmann::json::array();
+  for (const SlowlogEntry& e : t.recent_slowlog) {
+    j["recent_slowlog"].push_back({{"id", e.id},
+                                   {"command", e.command},
+                                   {"duration_seconds", Seconds(e)},
+                                   {"unix_time", e.unix_time}});
+  }
+  return j;
 }
 
 }  // namespace
 
-int TriageExitCode(const TriageResult& result) {
-  if (!result.never_reached.empty()) return 3;
-  int code = 0;
-  for (const auto& r : result.reports) {
-    const RiskLevel l = WorstLevel(*r);
-    if (l == RiskLevel::kCritical) return 2;
-    if (l == RiskLevel::kWarn) code = 1;
-  }
-  return code;
-}
-
-std::string RenderTriageText(const TriageResult& result) {
-  std::string out = fmt::format("redis-timeout-exporter triage: {} target(s), {:.0f} s of samples, {}\n",
-                                result.reports.size(), result.duration_seconds,
-                                Timestamp(result.generated_at));
-  for (const auto& r : WorstFirst(result)) {
-    const auto ranked = RankCauses(r->risk);
-    std::string verdict;
-    if (NeverReached(result, r->config.name)) {
-      verdict = "UNREACHABLE";
-    } else if (const CauseRisk* top = ranked.front(); LevelOf(top->risk) == RiskLevel::kCritical ||
-                                                      LevelOf(top->risk) == RiskLevel::kWarn) {
-      verdict = fmt::format("{}: {}", Upper(LevelName(LevelOf(top->risk))), CauseName(top->cause));
-    } else {
-      verdict = "OK: no cause near a timeout";
-    }
-    out += fmt::format("\n{} ({}) - {}\n", r->config.name, r->config.endpoint.ToString(), verdict);
-    int rank = 1;
-    for (const CauseRisk* c : ranked) {
-      const RiskLevel level = LevelOf(c->risk);
-      if (c->risk) {
-        out += fmt::format("  {}. {:<8} {:.2f} {}\n", rank++, CauseName(c->cause), *c->risk,
-                           level == RiskLevel::kOk ? "ok" : Upper(LevelName(level)));
-      } else {
-        out += fmt::format("  {}. {:<8}  --  {}\n", rank++, CauseName(c->cause),
-                           MissingReasonText(c->missing_reason));
-      }
-      for (const auto& e : c->evidence) out += fmt::format("       - {}\n", e);
-      if (level == RiskLevel::kWarn || level == RiskLevel::kCritical) {
-        out += fmt::format("       fix: {}\n", c->fix);
-      }
-    }
-    if (!r->recent_slowlog.empty()) {
-      out += "  recent slowlog:";
-      for (const auto& e : r->recent_slowlog) {
-        out += fmt::format(" {} {:.3f} s;", e.command, static_cast<double>(e.duration_us) / 1e6);
-      }
-      out += "\n";
-    }
-  }
-  out += fmt::format("\nexit code {} (0 ok, 1 warn, 2 critical, 3 unreachable)\n",
-                     TriageExitCode(result));
+std::string RenderTriageText(const TriageVerdict& verdict) {
+  std::string out =
+      fmt::format("redis-timeout-exporter triage: {} target(s), {:.0f} s of samples, {}\n",
+                  verdict.targets.size(), verdict.sampled_seconds, FormatUtc(verdict.generated_at));
+  for (const TargetVerdict& t : verdict.targets) RenderTargetText(t, verdict.generated_at, out);
+  out +=
+      fmt::format("\nexit code {} (0 ok, 1 warn, 2 critical, 3 unreachable)\n", verdict.exit_code);
   return out;
 }
 
-std::string RenderTriageJson(const TriageResult& result) {
+std::string RenderTriageJson(const TriageVerdict& verdict) {
   nlohmann::json doc;
-  doc["generated_at"] = Timestamp(result.generated_at);
-  doc["duration_seconds"] = result.duration_seconds;
-  doc["exit_code"] = TriageExitCode(result);
+  doc["generated_at"] = FormatUtc(verdict.generated_at);
+  doc["duration_seconds"] = verdict.sampled_seconds;
+  doc["exit_code"] = verdict.exit_code;
+  doc["counts"] = nlohmann::json::object();
+  for (TargetState s : kTargetStates) doc["counts"][TargetStateName(s)] = verdict.Count(s);
   doc["targets"] = nlohmann::json::array();
-  for (const auto& r : WorstFirst(result)) {
-    nlohmann::json t;
-    t["name"] = r->config.name;
-    t["address"] = r->config.endpoint.ToString();
-    t["reachable"] = !NeverReached(result, r->config.name);
-    t["up"] = r->up;
-    t["level"] = NeverReached(result, r->config.name) ? "unreachable" : LevelName(WorstLevel(*r));
-    t["causes"] = nlohmann::json::array();
-    for (const CauseRisk* c : RankCauses(r->risk)) {
-      nlohmann::json j;
-      j["cause"] = CauseName(c->cause);
-      j["level"] = LevelName(LevelOf(c->risk));
-      if (c->risk) {
-        j["risk"] = *c->risk;
-      } else {
-        j["risk"] = nullptr;
-        j["missing_reason"] = MissingReasonName(c->missing_reason);
-      }
-      j["evidence"] = c->evidence;
-      j["fix"] = c->fix;
-      t["causes"].push_back(std::move(j));
-    }
-    t["recent_slowlog"] = nlohmann::json::array();
-    for (const auto& e : r->recent_slowlog) {
-      t["recent_slowlog"].push_back({{"id", e.id},
-                                     {"command", e.command},
-                                     {"duration_seconds", static_cast<double>(e.duration_us) / 1e6},
-                                     {"unix_time", e.unix_time}});
-    }
-    doc["targets"].push_back(std::move(t));
-  }
-  return doc.dump(2) + "\n";
+  for (const TargetVerdict& t : verdict.targets) doc["targets"].push_back(TargetJson(t));
+  // Messages and slowlog commands come from the network and may hold bytes that are not UTF-8;
+  // they must not make the whole report throw.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace rte

@@ -1,7 +1,6 @@
 // `redis-timeout-exporter triage` end to end: real faults, text and JSON output, exit codes.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -41,7 +40,9 @@ TEST_CASE("triage names pool at maxclients, as text and JSON", "[triage]") {
   REQUIRE(doc["targets"].size() == 1);
   const auto& target = doc["targets"][0];
   CHECK(target["reachable"] == true);
-  CHECK(target["level"] == "critical");
+  CHECK(target["state"] == "critical");
+  // The poller's own connection is refused too: said, but the diagnosis stays pool.
+  CHECK(target["error"].is_object());
   CHECK(target["causes"][0]["cause"] == "pool");
   CHECK(target["causes"][0]["level"] == "critical");
   CHECK(target["causes"][0]["risk"].get<double>() >= 0.8);
@@ -77,7 +78,8 @@ TEST_CASE("triage names memory under noeviction, and reads targets from a config
       CHECK(t["causes"][0]["level"] == "critical");
       CHECK_THAT(t["causes"][0]["fix"].get<std::string>(), Catch::Contains("allkeys-lfu"));
     } else {
-      CHECK(t["level"] == "ok");
+      CHECK(t["state"] == "ok");
+      CHECK(t["error"].is_null());
     }
   }
 }

@@ -1,14 +1,13 @@
 // /triage loaded by Debian's headless Chromium from the real daemon while a fault is injected on
 // one of two redis-servers: the rendered DOM must rank the injected cause first for that target.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "chromium.h"
 #include "exporter_process.h"
 #include "redis_server.h"
 
@@ -16,8 +15,6 @@ using namespace rte::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr char kChromium[] = "/usr/bin/chromium";
 
 constexpr char kConfig[] = R"(
 poll_interval: 250ms
@@ -29,34 +26,6 @@ targets:
   - name: healthy
     address: ${healthy}
 )";
-
-void RequireChromium() {
-  if (access(kChromium, X_OK) != 0) {
-    FAIL(kChromium << " is missing: `scripts/install-deps.sh test` must install Debian's "
-                      "chromium package for the /triage browser test");
-  }
-}
-
-// Loads the page in a fresh headless Chromium (own profile, HOME and caches in a temp dir, so
-// runs do not share state or touch the user's) and returns the DOM it serialises after load.
-std::string DumpDom(int port, const std::string& path) {
-  TempDir dir("rte-chromium");
-  const std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
-  Subprocess chromium(
-      {kChromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-       "--user-data-dir=" + dir.File("profile"), "--dump-dom", url},
-      dir.path(),
-      {"HOME=" + dir.path(), "XDG_CONFIG_HOME=" + dir.File("config"),
-       "XDG_CACHE_HOME=" + dir.File("cache")});
-  const std::optional<int> exit_code = chromium.Wait(20s);
-  std::string err = chromium.ReadStderr();
-  if (err.size() > 4000) err = "..." + err.substr(err.size() - 4000);  // dbus noise comes first
-  INFO("chromium stderr: " << err);
-  REQUIRE(exit_code.has_value());  // else the destructor stops it by PID
-  REQUIRE(*exit_code == 0);
-  return chromium.ReadStdout();
-}
 
 struct CauseHook {
   std::string cause;

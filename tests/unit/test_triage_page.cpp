@@ -1,5 +1,5 @@
-// The /triage page renderer on hand-built TargetReports: ranking, levels, ordering of targets,
-// escaping and the words shown for causes that could not be judged.
+// The /triage page rendered from verdicts of hand-built TargetReports: ranking, levels, order of
+// targets, escaping, why a down target cannot be polled and the words for unjudged causes.
 #include <catch2/catch.hpp>
 #include <map>
 #include <optional>
@@ -9,42 +9,15 @@
 #include <vector>
 
 #include "exposition/triage_page.h"
+#include "target_reports.h"
 
 using namespace rte;
+using namespace rte::testing;
 
 namespace {
 
-constexpr double kNow = 1'700'000'000.0;
-
-using Risks = std::map<Cause, std::optional<double>>;
-
-// A target whose causes carry `risks` (absent from the map: not judged, reason no_samples), with
-// one evidence line and a fix on every judged cause so the tests can see where they are shown.
-std::shared_ptr<const TargetReport> Report(const std::string& name, const Risks& risks,
-                                           bool up = true, std::optional<double> age = 1.0) {
-  auto r = std::make_shared<TargetReport>();
-  r->config.name = name;
-  r->config.poll_interval = std::chrono::seconds(5);
-  r->up = up;
-  if (age) r->last_success_wall = kNow - *age;
-  r->risk.reachable = up;
-  for (size_t i = 0; i < kCauses.size(); ++i) {
-    CauseRisk& c = r->risk.causes[i];
-    c.cause = kCauses[i];
-    auto it = risks.find(kCauses[i]);
-    if (it != risks.end() && it->second) {
-      c.risk = it->second;
-      c.evidence = {std::string("evidence of ") + CauseName(kCauses[i])};
-      c.fix = std::string("fix for ") + CauseName(kCauses[i]);
-    } else {
-      c.missing_reason = up ? MissingReason::kNoSamples : MissingReason::kTargetDown;
-    }
-  }
-  return r;
-}
-
 std::string Render(const std::vector<std::shared_ptr<const TargetReport>>& reports) {
-  return RenderTriagePage(reports, kNow);
+  return RenderTriagePage(DaemonVerdict(reports));
 }
 
 std::vector<std::string> Matches(const std::string& text, const std::string& pattern) {
@@ -122,13 +95,13 @@ TEST_CASE("triage page ranks the causes of a target by risk, coloured by level",
        {"backlog:ok", "pool:unknown", "network:unknown", "memory:unknown", "slowlog:unknown"}},
   }));
   INFO(description);
-  const std::string html = Render({Report("cache", risks)});
+  const std::string html = Render({MakeReport("cache", risks)});
   CHECK(CauseLevels(Card(html, "cache")) == expected);
 }
 
 TEST_CASE("triage page prints each judged risk with two decimals", "[triage]") {
   const std::string card =
-      Card(Render({Report("cache", {{Cause::kPool, 0.934}, {Cause::kNetwork, 0.0}})}), "cache");
+      Card(Render({MakeReport("cache", {{Cause::kPool, 0.934}, {Cause::kNetwork, 0.0}})}), "cache");
   CHECK_THAT(CauseItem(card, "pool"),
              Catch::Contains(R"(data-level="critical" data-risk="0.93")") &&
                  Catch::Contains(R"(<span class="risk">0.93</span>)"));
@@ -138,7 +111,7 @@ TEST_CASE("triage page prints each judged risk with two decimals", "[triage]") {
 }
 
 TEST_CASE("triage page colours each level", "[triage]") {
-  const std::string html = Render({Report("cache", {{Cause::kPool, 0.9}})});
+  const std::string html = Render({MakeReport("cache", {{Cause::kPool, 0.9}})});
   // Colour per level lives in CSS keyed on data-level, so the hooks and the colours cannot
   // disagree; the level is also written out for readers who cannot tell red from green.
   CHECK_THAT(html, Catch::Contains("--crit:#b71c1c") && Catch::Contains("--warn:#8a5a00") &&
@@ -152,10 +125,10 @@ TEST_CASE("triage page colours each level", "[triage]") {
 }
 
 TEST_CASE("triage page shows the fix only for warn and critical causes", "[triage]") {
-  const std::string card = Card(
-      Render(
-          {Report("cache", {{Cause::kPool, 0.9}, {Cause::kMemory, 0.6}, {Cause::kNetwork, 0.1}})}),
-      "cache");
+  const std::string card =
+      Card(Render({MakeReport(
+               "cache", {{Cause::kPool, 0.9}, {Cause::kMemory, 0.6}, {Cause::kNetwork, 0.1}})}),
+           "cache");
   CHECK_THAT(CauseItem(card, "pool"),
              Catch::Contains("evidence of pool") && Catch::Contains("<b>Fix</b>fix for pool"));
   CHECK_THAT(CauseItem(card, "memory"), Catch::Contains("<b>Fix</b>fix for memory"));
@@ -168,18 +141,28 @@ TEST_CASE("triage page shows the fix only for warn and critical causes", "[triag
 TEST_CASE("triage page explains in words why a cause is not judged", "[triage]") {
   // One text per reason, from the table the metrics' HELP uses too.
   const MissingReason reason = GENERATE(from_range(kMissingReasons.begin(), kMissingReasons.end()));
-  auto r = std::make_shared<TargetReport>(*Report("cache", {{Cause::kPool, 0.1}}));
+  auto r = MakeReport("cache", {{Cause::kPool, 0.1}});
   r->risk.Get(Cause::kBacklog).missing_reason = reason;
-  const std::string item = CauseItem(Card(Render({r}), "cache"), "backlog");
-  INFO(item);
-  CHECK_THAT(item, Catch::Contains(R"(data-level="unknown")") &&
-                       Catch::Contains(std::string("data-reason=\"") + MissingReasonName(reason) +
-                                       "\"") &&
-                       Catch::Contains(MissingReasonText(reason)));
+  const std::string card = Card(Render({r}), "cache");
+  const std::string reason_hook = std::string("data-reason=\"") + MissingReasonName(reason) + "\"";
+  INFO(card);
+  if (reason == MissingReason::kTargetDown) {
+    // Said once for all the causes it applies to, not once per cause.
+    CHECK(CauseItem(card, "backlog").empty());
+    CHECK_THAT(card, Catch::Contains("<p class=\"not-judged\" " + reason_hook +
+                                     " data-causes=\"backlog\"><b>backlog</b>: " +
+                                     MissingReasonText(reason) + "</p>"));
+  } else {
+    const std::string item = CauseItem(card, "backlog");
+    CHECK_THAT(item, Catch::Contains(R"(data-level="unknown")") &&
+                         Catch::Contains("<p class=\"missing\" " + reason_hook) &&
+                         Catch::Contains(MissingReasonText(reason)));
+    CHECK_THAT(card, !Catch::Contains("not-judged"));
+  }
 }
 
 TEST_CASE("triage page escapes every string that comes from config or Redis", "[triage]") {
-  auto r = std::make_shared<TargetReport>(*Report("<b>&\"'x", {{Cause::kSlowlog, 0.9}}));
+  auto r = MakeReport("<b>&\"'x", {{Cause::kSlowlog, 0.9}});
   auto& slowlog = r->risk.causes[static_cast<size_t>(Cause::kSlowlog)];
   slowlog.evidence = {"KEYS <script>alert(1)</script> took 2 s"};
   slowlog.fix = "use SCAN & not KEYS <pattern>";
@@ -192,28 +175,37 @@ TEST_CASE("triage page escapes every string that comes from config or Redis", "[
   CHECK_THAT(html, !Catch::Contains("<b>&") && !Catch::Contains("<script"));
 }
 
-TEST_CASE("triage page never shows addresses or credentials", "[triage]") {
-  auto r = std::make_shared<TargetReport>(*Report("cache", {{Cause::kPool, 0.2}}));
-  r->config.endpoint.host = "10.1.2.3";
-  r->config.endpoint.port = 6380;
-  r->config.username = "svc-user";
-  r->config.password.file = "/run/secrets/redis-pass";
-  r->config.password.env_var = "REDIS_PASSWORD";
-  const std::string html = Render({r});
+TEST_CASE("triage page never shows credentials, and an address only in a poll error", "[triage]") {
+  auto up = MakeReport("cache", {{Cause::kPool, 0.2}});
+  up->config.endpoint.host = "10.1.2.3";
+  up->config.endpoint.port = 6380;
+  auto down = MakeReport("sessions", {}, /*up=*/false);
+  down->config.endpoint.host = "10.9.8.7";
+  down->last_error = PollError{PollStage::kConnect,
+                               "connection refused: nothing listens on 10.9.8.7:6390 (Redis "
+                               "stopped, wrong port, or bound to another address)"};
+  for (auto& r : {up, down}) {
+    r->config.username = "svc-user";
+    r->config.password.file = "/run/secrets/redis-pass";
+    r->config.password.env_var = "REDIS_PASSWORD";
+  }
+  const std::string html = Render({up, down});
   for (const char* secret : {"10.1.2.3", "6380", "svc-user", "/run/secrets", "REDIS_PASSWORD"}) {
     INFO(secret);
     CHECK_THAT(html, !Catch::Contains(secret));
   }
+  // Where nothing listens is the diagnosis itself, so the poll error keeps its address.
+  CHECK_THAT(Card(html, "sessions"), Catch::Contains("nothing listens on 10.9.8.7:6390"));
 }
 
 TEST_CASE("triage page puts the worst target first", "[triage]") {
   const std::string html = Render({
-      Report("a-ok", {{Cause::kPool, 0.1}, {Cause::kNetwork, 0.2}}),
-      Report("b-unjudged", {}),
-      Report("c-critical", {{Cause::kMemory, 0.95}}),
-      Report("d-warn", {{Cause::kSlowlog, 0.6}, {Cause::kPool, 0.1}}),
-      Report("e-critical-worse", {{Cause::kBacklog, 1.0}}),
-      Report("f-ok-tie", {{Cause::kPool, 0.2}}),
+      MakeReport("a-ok", {{Cause::kPool, 0.1}, {Cause::kNetwork, 0.2}}),
+      MakeReport("b-unjudged", {}),
+      MakeReport("c-critical", {{Cause::kMemory, 0.95}}),
+      MakeReport("d-warn", {{Cause::kSlowlog, 0.6}, {Cause::kPool, 0.1}}),
+      MakeReport("e-critical-worse", {{Cause::kBacklog, 1.0}}),
+      MakeReport("f-ok-tie", {{Cause::kPool, 0.2}}),
   });
   CHECK(TargetOrder(html) == std::vector<std::string>{"e-critical-worse", "c-critical", "d-warn",
                                                       "a-ok", "f-ok-tie", "b-unjudged"});
@@ -223,19 +215,97 @@ TEST_CASE("triage page puts the worst target first", "[triage]") {
 
 TEST_CASE("triage page flags an unreachable target above every critical one", "[triage]") {
   const std::string html = Render({
-      Report("busy", {{Cause::kPool, 0.99}}),
-      Report("gone", {{Cause::kNetwork, 1.0}}, /*up=*/false, /*age=*/300.0),
-      Report("never", {}, /*up=*/false, /*age=*/std::nullopt),
+      MakeReport("busy", {{Cause::kPool, 0.99}}),
+      MakeReport("gone", {{Cause::kNetwork, 1.0}}, /*up=*/false, /*age=*/300.0),
+      MakeReport("never", {}, /*up=*/false, /*age=*/std::nullopt),
   });
   CHECK(TargetOrder(html) == std::vector<std::string>{"gone", "never", "busy"});
   const std::string gone = Card(html, "gone");
   CHECK_THAT(gone, Catch::Contains(R"(data-state="down" data-up="false")") &&
                        Catch::Contains("UNREACHABLE") && Catch::Contains("last success 5 min ago"));
   // What can still be said is said: the probe timing out is a network judgement.
-  CHECK(CauseLevels(gone).front() == "network:critical");
-  CHECK_THAT(CauseItem(gone, "memory"), Catch::Contains("did not answer the last poll"));
+  CHECK(CauseLevels(gone) == std::vector<std::string>{"network:critical"});
+  CHECK_THAT(gone, Catch::Contains(R"(data-causes="pool memory slowlog backlog")") &&
+                       Catch::Contains("did not answer the last poll"));
   CHECK_THAT(Card(html, "never"), Catch::Contains("never reached since the exporter started"));
   CHECK_THAT(html, Catch::Contains("3 targets: 2 unreachable, 1 critical, 0 warn, 0 ok"));
+}
+
+TEST_CASE("triage page says on the card why a down target cannot be polled", "[triage]") {
+  auto [stage, message] = GENERATE(table<PollStage, std::string>({
+      {PollStage::kConnect,
+       "connect timed out after 2s: the TCP handshake to 127.0.0.1:6379 got no answer"},
+      {PollStage::kAuth,
+       "authentication failed: the server refused the username/password (WRONGPASS)"},
+      {PollStage::kAuth,
+       "password source missing: environment variable REDIS_PW (password_env) is not set"},
+      {PollStage::kDns, "DNS lookup failed for redis.internal:6379: name not found"},
+      {PollStage::kTimeout, "poll timed out: Redis accepted the connection but did not answer"},
+  }));
+  INFO(message);
+  auto r = MakeReport("cache", {}, /*up=*/false);
+  r->last_error = PollError{stage, message};
+  const std::string card = Card(Render({r}), "cache");
+  CHECK_THAT(card, Catch::Contains(std::string("<p class=\"down-banner\" data-stage=\"") +
+                                   PollStageName(stage) + "\">UNREACHABLE: " + message + "</p>"));
+}
+
+TEST_CASE("triage page escapes the poll error", "[triage]") {
+  auto r = MakeReport("cache", {}, /*up=*/false);
+  r->last_error = PollError{PollStage::kProtocol,
+                            "protocol error: the reply is not valid RESP (<script>x</script> & "
+                            "\"q\"); is this port really Redis?"};
+  const std::string card = Card(Render({r}), "cache");
+  CHECK_THAT(card, Catch::Contains("UNREACHABLE: protocol error: the reply is not valid RESP "
+                                   "(&lt;script&gt;x&lt;/script&gt; &amp; &quot;q&quot;)"));
+  CHECK_THAT(card, !Catch::Contains("<script"));
+}
+
+TEST_CASE("triage page folds the causes a down target leaves unjudged into one line", "[triage]") {
+  // A phone shows the next target's card instead of five identical "not judged" items.
+  auto r = MakeReport("gone", {{Cause::kNetwork, 0.9}}, /*up=*/false);
+  r->risk.Get(Cause::kBacklog).missing_reason = MissingReason::kNotLocal;
+  const std::string html = Render({r, MakeReport("fine", {{Cause::kPool, 0.1}})});
+  const std::string card = Card(html, "gone");
+  INFO(card);
+  CHECK(CauseLevels(card) == std::vector<std::string>{"network:critical", "backlog:unknown"});
+  CHECK_THAT(CauseItem(card, "backlog"), Catch::Contains(R"(data-reason="not_local")"));
+  CHECK(Matches(card, R"re(class="(not-judged)")re").size() == 1);
+  CHECK_THAT(card, Catch::Contains(R"(<p class="not-judged" data-reason="target_down" )"
+                                   R"(data-causes="pool memory slowlog"><b>pool, memory, )"
+                                   R"(slowlog</b>: )"));
+  // All five unjudged: no empty list is left behind.
+  const std::string all_down = Card(Render({MakeReport("x", {}, /*up=*/false)}), "x");
+  CHECK_THAT(all_down, !Catch::Contains("<ol") &&
+                           Catch::Contains(R"(data-causes="pool network memory slowlog backlog")"));
+  CHECK_THAT(Card(html, "fine"), !Catch::Contains("not-judged"));
+}
+
+TEST_CASE("triage page lists the recent slowlog of an up target", "[triage]") {
+  auto slow = MakeReport("slow", {{Cause::kSlowlog, 0.6}});
+  slow->recent_slowlog = {{7, 1'699'999'990, 400'000, "debug"},
+                          {6, 1'699'999'700, 80'000, "<eval>"}};
+  auto gone = MakeReport("gone", {}, /*up=*/false);
+  gone->recent_slowlog = slow->recent_slowlog;  // kept from before it went down
+  const std::string html = Render({slow, gone, MakeReport("quiet", {{Cause::kPool, 0.1}})});
+  CHECK_THAT(Card(html, "slow"),
+             Catch::Contains("<div class=\"recent-slowlog\">") &&
+                 Catch::Contains(R"(<li data-command="debug">debug 0.400 s )"
+                                 R"(<span class="muted">10 s ago</span></li>)") &&
+                 Catch::Contains(R"(<li data-command="&lt;eval&gt;">&lt;eval&gt; 0.080 s )"
+                                 R"(<span class="muted">5 min ago</span></li>)"));
+  CHECK_THAT(Card(html, "gone"), !Catch::Contains("recent-slowlog"));
+  CHECK_THAT(Card(html, "quiet"), !Catch::Contains("recent-slowlog"));
+}
+
+TEST_CASE("triage page: a target not polled yet is waiting, not down", "[triage]") {
+  auto r = MakeReport("fresh", {}, /*up=*/false, /*age=*/std::nullopt);
+  r->last_error.reset();
+  for (CauseRisk& c : r->risk.causes) c.missing_reason = MissingReason::kNoSamples;
+  const std::string card = Card(Render({r}), "fresh");
+  CHECK_THAT(card, Catch::Contains(R"(data-state="unknown" data-up="false")") &&
+                       Catch::Contains("waiting for the first poll") &&
+                       !Catch::Contains("UNREACHABLE"));
 }
 
 TEST_CASE("triage page says how old the data is", "[triage]") {
@@ -248,13 +318,13 @@ TEST_CASE("triage page says how old the data is", "[triage]") {
   }));
   INFO("age " << age);
   const std::string card =
-      Card(Render({Report("cache", {{Cause::kPool, 0.1}}, true, age)}), "cache");
+      Card(Render({MakeReport("cache", {{Cause::kPool, 0.1}}, true, age)}), "cache");
   CHECK_THAT(card, Catch::Contains(text) && Catch::Contains("polled every 5s"));
   CHECK((card.find("class=\"muted stale\"") != std::string::npos) == stale);
 }
 
 TEST_CASE("triage page is a self-contained page for a phone", "[triage]") {
-  const std::string html = Render({Report("cache", {{Cause::kPool, 0.1}})});
+  const std::string html = Render({MakeReport("cache", {{Cause::kPool, 0.1}})});
   CHECK_THAT(html, Catch::StartsWith("<!doctype html>"));
   CHECK_THAT(html, Catch::Contains(R"(<meta name="viewport" content="width=device-width)"));
   CHECK_THAT(html, Catch::Contains(R"(<meta http-equiv="refresh" content="5">)"));
