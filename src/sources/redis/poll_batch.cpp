@@ -63,8 +63,15 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
 }
 
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
-                               Duration poll_timeout) {
+                               Duration poll_timeout, bool fresh_connection) {
   if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
+  if (fresh_connection && error == TransportError::kClosed) {
+    // Redis at maxclients writes its error and closes; with our batch still unread the close
+    // becomes a reset and the error reply is lost with it.
+    return {PollStage::kConnect,
+            "the server accepted the connection and closed it before answering (" + detail +
+                "): Redis at maxclients does this, so do proxies and firewalls that drop it"};
+  }
   switch (error) {
     case TransportError::kTimeout:
       return {PollStage::kTimeout,

@@ -46,9 +46,10 @@ struct BatchInterpretation {
 // error text; `address` is the target's address as configured (never holds a secret).
 PollError DescribeConnectFailure(TransportError error, const std::string& detail,
                                  const std::string& address, Duration timeout);
-// Why a command of the batch got no reply.
+// Why a command of the batch got no reply. `fresh_connection`: the batch was the first on a
+// new connection (a reset there is how Redis at maxclients often looks).
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
-                               Duration poll_timeout);
+                               Duration poll_timeout, bool fresh_connection = false);
 
 // `replies[i]` answers `batch[i]`; error replies are values here, transport failures are the
 // poller's. `multi_section_info`: the batch asked INFO for several sections in one call.

@@ -174,7 +174,7 @@ void TargetPoller::OnReply(std::uint64_t poll_id, size_t index, CommandOutcome o
   if (!outcome.ok()) {
     result_.timed_out = outcome.error == TransportError::kTimeout;
     FailPoll(DescribeReplyFailure(outcome.error, outcome.detail, batch_[index].step,
-                                  config_.poll_timeout),
+                                  config_.poll_timeout, needs_handshake_),
              true);
     return;
   }
