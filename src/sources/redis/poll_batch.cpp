@@ -7,11 +7,15 @@ namespace {
 
 std::optional<OptionalCommand> OptionalOf(BatchStep step) {
   switch (step) {
-    case BatchStep::kSlowlog: return OptionalCommand::kSlowlog;
-    case BatchStep::kConfigGet: return OptionalCommand::kConfig;
+    case BatchStep::kSlowlog:
+      return OptionalCommand::kSlowlog;
+    case BatchStep::kConfigGet:
+      return OptionalCommand::kConfig;
     case BatchStep::kSetName:
-    case BatchStep::kClientList: return OptionalCommand::kClient;
-    default: return std::nullopt;
+    case BatchStep::kClientList:
+      return OptionalCommand::kClient;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -25,9 +29,8 @@ PollError AuthError(ErrorKind kind) {
       return {PollStage::kAuth,
               "authentication failed: the server refused the username/password (WRONGPASS)"};
     default:
-      return {PollStage::kAuth,
-              std::string("authentication failed: AUTH answered an error (") +
-                  ErrorKindName(kind) + ")"};
+      return {PollStage::kAuth, std::string("authentication failed: AUTH answered an error (") +
+                                    ErrorKindName(kind) + ")"};
   }
 }
 
@@ -45,9 +48,8 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
   if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
   switch (error) {
     case TransportError::kRefused:
-      return {PollStage::kConnect,
-              "connection refused: nothing listens on " + address +
-                  " (Redis stopped, wrong port, or bound to another address)"};
+      return {PollStage::kConnect, "connection refused: nothing listens on " + address +
+                                       " (Redis stopped, wrong port, or bound to another address)"};
     case TransportError::kTimeout:
       return {PollStage::kConnect,
               "connect timed out after " + FormatDuration(timeout) + ": the TCP handshake to " +
@@ -81,12 +83,17 @@ PollError DescribeReplyFailure(TransportError error, const std::string& detail, 
 
 PollStage StageOf(BatchStep step) {
   switch (step) {
-    case BatchStep::kAuth: return PollStage::kAuth;
-    case BatchStep::kInfo: return PollStage::kInfo;
-    case BatchStep::kSlowlog: return PollStage::kSlowlog;
-    case BatchStep::kConfigGet: return PollStage::kConfig;
+    case BatchStep::kAuth:
+      return PollStage::kAuth;
+    case BatchStep::kInfo:
+      return PollStage::kInfo;
+    case BatchStep::kSlowlog:
+      return PollStage::kSlowlog;
+    case BatchStep::kConfigGet:
+      return PollStage::kConfig;
     case BatchStep::kSetName:
-    case BatchStep::kClientList: return PollStage::kClientList;
+    case BatchStep::kClientList:
+      return PollStage::kClientList;
   }
   return PollStage::kInfo;
 }

@@ -33,11 +33,11 @@ struct BatchInterpretation {
   // Present when the poll worked: INFO, command and error stats, and the slowlog if fetched.
   // `config` and `clients` are left for the poller, which carries them between slower polls.
   std::optional<RedisSnapshot> snapshot;
-  std::vector<PollStage> command_errors;             // optional commands that failed
-  std::map<OptionalCommand, bool> answered;          // optional commands that worked (true)
+  std::vector<PollStage> command_errors;     // optional commands that failed
+  std::map<OptionalCommand, bool> answered;  // optional commands that worked (true)
   // Refused for good → the error text. Wins over `answered` for the same command family.
   std::map<OptionalCommand, std::string> refusals;
-  bool config_replied = false;                       // the batch asked CONFIG GET
+  bool config_replied = false;                               // the batch asked CONFIG GET
   std::optional<std::map<std::string, std::string>> config;  // every CONFIG GET answered
   std::optional<std::vector<ClientEntry>> clients;           // CLIENT LIST answered
 };

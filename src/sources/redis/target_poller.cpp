@@ -15,9 +15,10 @@ constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
 // Longest wait between connect attempts to a failing target, and the most poll intervals.
 constexpr Duration kMaxBackoff = std::chrono::seconds(30);
 constexpr int kMaxBackoffPolls = 10;
-const char* const kConfigKeys[] = {"maxclients", "maxmemory", "maxmemory-policy",
-                                   "slowlog-log-slower-than", "slowlog-max-len", "tcp-backlog"};
-const char* const kInfoSections[] = {"server", "clients",      "memory",  "stats",
+const char* const kConfigKeys[] = {"maxclients",       "maxmemory",
+                                   "maxmemory-policy", "slowlog-log-slower-than",
+                                   "slowlog-max-len",  "tcp-backlog"};
+const char* const kInfoSections[] = {"server",     "clients",      "memory",  "stats",
                                      "errorstats", "commandstats", "keyspace"};
 
 std::string Quote(const std::string& s) {
@@ -188,9 +189,8 @@ void TargetPoller::Refused(OptionalCommand command, const std::string& error_tex
     const char* fallback = command == OptionalCommand::kConfig
                                ? "maxclients and maxmemory from INFO; slowlog threshold and "
                                  "tcp-backlog unknown"
-                           : command == OptionalCommand::kSlowlog
-                               ? "slowlog series absent"
-                               : "pool series absent";
+                           : command == OptionalCommand::kSlowlog ? "slowlog series absent"
+                                                                  : "pool series absent";
     spdlog::warn("event=command_refused target={} command={} error_kind={} fallback={}",
                  config_.name, OptionalCommandName(command),
                  ErrorKindName(ClassifyError(error_text)), Quote(fallback));
