@@ -50,6 +50,11 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
                                Duration poll_timeout);
 
+// A reply that fails the whole poll whatever else the batch answers: authentication refused,
+// or the server at maxclients, which answers the first command with that error and closes the
+// connection, so the rest of the replies never come. The poller ends the poll on it at once.
+std::optional<PollError> FatalReply(BatchStep step, const Reply& reply);
+
 // `replies[i]` answers `batch[i]`; error replies are values here, transport failures are the
 // poller's. `multi_section_info`: the batch asked INFO for several sections in one call.
 BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
