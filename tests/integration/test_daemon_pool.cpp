@@ -4,6 +4,7 @@
 
 #include "exporter_process.h"
 #include "redis_server.h"
+#include "wait_until.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
@@ -65,6 +66,42 @@ TEST_CASE("daemon: maxclients 10 with 15 extra connections", "[daemon][pool]") {
   // connections (poll, latency probes) remain.
   clients.CloseAll();
   CHECK(exporter.WaitForMetric("redis_timeout_connected_clients", target, AtMost(4)));
+}
+
+TEST_CASE("daemon: a target full from the start fails its polls at stage connect",
+          "[daemon][pool]") {
+  // Redis answers the first command of a connection over maxclients with an error and closes
+  // it: that error is why the poll failed, not the commands left without a reply.
+  RedisServer redis({"--maxclients", "4"});
+  // Once only this test's own connection is left (the start-up check's has gone), three named
+  // clients take the last three slots.
+  auto connected = [&redis] {
+    const std::string info = redis.Command({"INFO", "clients"}).str;
+    const auto at = info.find("connected_clients:");
+    return at == std::string::npos ? -1 : std::stoi(info.substr(at + 18));
+  };
+  REQUIRE(WaitUntil([&] { return connected() == 1; }, 5s));
+  RedisClients held = redis.OpenClients(3, "hold-");
+  REQUIRE(connected() == 4);
+  ExporterProcess exporter = StartExporter(Substitute(kSmallConfig, {{"redis", redis.address()}}));
+  const Labels target{{"target", "small"}};
+  REQUIRE(exporter.WaitForMetric("redis_timeout_poll_errors_total",
+                                 {{"target", "small"}, {"stage", "connect"}}, AtLeast(2)));
+  MetricsText m = exporter.ScrapeMetrics();
+  INFO(m.text());
+  CHECK(m.Value("redis_timeout_target_up", target) == 0.0);
+  for (const char* stage : {"info", "client_list", "slowlog", "config", "protocol", "auth"}) {
+    INFO("stage " << stage);
+    CHECK(m.Value("redis_timeout_poll_errors_total", {{"target", "small"}, {"stage", stage}}) ==
+          0.0);
+  }
+  CHECK_THAT(exporter.ReadStderr(),
+             Catch::Contains("stage=connect error=\"connection refused by Redis: max number of "
+                             "clients reached (maxclients)\""));
+
+  // Room again for the poll and both probes (3 connections): the next connect attempt gets in.
+  held.CloseAll();
+  CHECK(exporter.WaitForMetric("redis_timeout_target_up", target, Equals(1), 15s));
 }
 
 TEST_CASE("daemon: pool connections are counted by client name", "[daemon][pool]") {

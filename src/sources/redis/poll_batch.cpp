@@ -87,6 +87,16 @@ PollError DescribeReplyFailure(TransportError error, const std::string& detail, 
   }
 }
 
+std::optional<PollError> FatalReply(BatchStep step, const Reply& reply) {
+  if (!reply.is_error()) return std::nullopt;
+  const ErrorKind kind = ClassifyError(reply.str);
+  if (kind == ErrorKind::kMaxClients) return PollError{PollStage::kConnect, kMaxClientsMessage};
+  if (kind == ErrorKind::kNoAuth || kind == ErrorKind::kWrongPass || step == BatchStep::kAuth) {
+    return AuthError(kind);
+  }
+  return std::nullopt;
+}
+
 PollStage StageOf(BatchStep step) {
   switch (step) {
     case BatchStep::kAuth: return PollStage::kAuth;
@@ -120,13 +130,8 @@ BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
   for (size_t i = 0; i < batch.size(); ++i) {
     const BatchStep step = batch[i].step;
     const Reply& reply = replies[i];
+    if (auto fatal = FatalReply(step, reply)) return fail(std::move(*fatal));
     const ErrorKind kind = reply.is_error() ? ClassifyError(reply.str) : ErrorKind::kOther;
-    if (reply.is_error() && (kind == ErrorKind::kNoAuth || kind == ErrorKind::kWrongPass)) {
-      return fail(AuthError(kind));
-    }
-    if (reply.is_error() && kind == ErrorKind::kMaxClients) {
-      return fail({PollStage::kConnect, kMaxClientsMessage});
-    }
     const std::optional<OptionalCommand> optional = OptionalOf(step);
     // An optional command's error: a refusal switches it off (its fallback takes over),
     // anything else counts against its stage.
@@ -144,8 +149,7 @@ BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
     }
     switch (step) {
       case BatchStep::kAuth:
-        if (reply.is_error()) return fail(AuthError(kind));
-        break;
+        break;  // an error reply was fatal above
       case BatchStep::kSetName:
         out.answered[OptionalCommand::kClient] = true;
         break;

@@ -33,11 +33,11 @@ struct BatchInterpretation {
   // Present when the poll worked: INFO, command and error stats, and the slowlog if fetched.
   // `config` and `clients` are left for the poller, which carries them between slower polls.
   std::optional<RedisSnapshot> snapshot;
-  std::vector<PollStage> command_errors;             // optional commands that failed
-  std::map<OptionalCommand, bool> answered;          // optional commands that worked (true)
+  std::vector<PollStage> command_errors;     // optional commands that failed
+  std::map<OptionalCommand, bool> answered;  // optional commands that worked (true)
   // Refused for good → the error text. Wins over `answered` for the same command family.
   std::map<OptionalCommand, std::string> refusals;
-  bool config_replied = false;                       // the batch asked CONFIG GET
+  bool config_replied = false;                               // the batch asked CONFIG GET
   std::optional<std::map<std::string, std::string>> config;  // every CONFIG GET answered
   std::optional<std::vector<ClientEntry>> clients;           // CLIENT LIST answered
 };
@@ -50,6 +50,11 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
 // new connection (a reset there is how Redis at maxclients often looks).
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
                                Duration poll_timeout, bool fresh_connection = false);
+
+// A reply that fails the whole poll whatever else the batch answers: authentication refused,
+// or the server at maxclients, which answers the first command with that error and closes the
+// connection, so the rest of the replies never come. The poller ends the poll on it at once.
+std::optional<PollError> FatalReply(BatchStep step, const Reply& reply);
 
 // `replies[i]` answers `batch[i]`; error replies are values here, transport failures are the
 // poller's. `multi_section_info`: the batch asked INFO for several sections in one call.

@@ -178,6 +178,12 @@ void TargetPoller::OnReply(std::uint64_t poll_id, size_t index, CommandOutcome o
              true);
     return;
   }
+  if (auto fatal = FatalReply(batch_[index].step, outcome.reply)) {
+    // At maxclients the connection closes after this reply: the error is the reason, not the
+    // commands left without a reply.
+    FailPoll(std::move(*fatal), true);
+    return;
+  }
   replies_[index] = std::move(outcome.reply);
   if (--outstanding_ == 0) CompleteBatch();
 }
