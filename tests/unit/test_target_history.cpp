@@ -302,6 +302,30 @@ TEST_CASE("TargetHistory keeps the PING window and histogram from the probe's sa
         std::map<double, std::uint64_t>{{0.00025, 1}, {0.0005, 3}, {0.001, 3}, {0.05, 1}, {1, 1}});
 }
 
+TEST_CASE("TargetHistory keeps the large-payload ECHOs apart from the PINGs", "[target_history]") {
+  // Values as a lossy path produces them: PINGs fast, the 4 KiB ECHO slow, then its samples
+  // leave the latency window.
+  auto rtt = [](double at, double ms) {
+    return RttSample{static_cast<Nanos>(at * kSecond), static_cast<Nanos>(ms * 1e6), false};
+  };
+  TargetConfig config = Target();
+  config.latency_window = std::chrono::seconds(10);
+  TargetHistory history(config, /*local=*/false);
+  PollResult first = Up(1, Steady());
+  first.probe.rtts = {rtt(0.2, 0.3), rtt(0.4, 0.3), rtt(0.6, 0.4)};
+  first.probe.large_rtts = {rtt(0.5, 80), rtt(0.9, 120), rtt(0.95, 90)};
+  const TargetReport& r = history.Advance(first, nullptr);
+  CHECK(*r.latency.large_payload_p50 * 1e3 == Approx(90));
+  CHECK(*r.latency.window_p50 * 1e3 == Approx(0.3));
+  CHECK(r.latency.ping_rtt.count() == 3);  // the ECHOs are not PING samples
+  CHECK(r.probe.large_rtts.empty());       // each sample is taken once
+  PollResult later = Up(12, Steady());
+  later.probe.large_payload_timeouts = 2;
+  const TargetReport& after = history.Advance(later, nullptr);
+  CHECK_FALSE(after.latency.large_payload_p50.has_value());
+  CHECK(after.probe.large_payload_timeouts == 2);
+}
+
 TEST_CASE("TargetHistory takes the listen queue from the kernel reading for local targets only",
           "[target_history]") {
   KernelSnapshot with_queue;
