@@ -166,6 +166,8 @@ void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresh
       t.risk_window = DurationValue(value, key_path);
     } else if (key == "expected_connection_burst") {
       t.expected_connection_burst = IntValue(value, key_path, 1, 10'000'000);
+    } else if (key == "connection_churn_warn_rate") {
+      t.connection_churn_warn_rate = IntValue(value, key_path, 1, 10'000'000);
     } else {
       return false;
     }

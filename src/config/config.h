@@ -43,8 +43,13 @@ struct SecretSource {
 struct RiskThresholds {
   double pool_warn_ratio = 0.8;          // connected_clients / maxclients
   double pool_crit_ratio = 0.95;
-  double pool_size_warn_ratio = 0.8;     // pool connections / declared size
+  // Busy connections of a pool's busiest instance / its declared size, as held in nearly
+  // every sample of the window (kPoolSustainedShare).
+  double pool_size_warn_ratio = 0.8;
   double pool_size_crit_ratio = 1.0;
+  // New connections per second that did not stay open, sustained over the window: clients
+  // that connect per request instead of pooling. Pooled clients stay far below it.
+  int connection_churn_warn_rate = 100;
   Duration latency_budget = 1ms;         // PING p50 above this: the path is slow (guide: >1 ms same-AZ)
   double latency_warn_ratio = 0.25;      // PING p99 / client_timeout
   double latency_crit_ratio = 0.5;

@@ -54,23 +54,75 @@ struct Window {
   }
 };
 
-CauseRisk Pool(const Window& w, const TargetConfig& cfg) {
+// The largest value that at least `share` of `values`, and at least kSustainedMinPolls of
+// them, reach: the level held in that share of the window, whatever the rest did. 0 when
+// there are fewer values than that.
+double ReachedInShare(std::vector<double> values, double share) {
+  // The epsilon keeps 0.9 × 40 at 36 values, not 37.
+  const auto needed =
+      std::max(kSustainedMinPolls,
+               static_cast<size_t>(std::ceil(share * static_cast<double>(values.size()) - 1e-9)));
+  if (values.size() < needed) return 0;
+  std::sort(values.begin(), values.end(), std::greater<>());
+  return values[needed - 1];
+}
+
+// Clients that open a connection per request instead of pooling: new connections that did not
+// stay open (accepted, but connected_clients did not grow by as many), per second.
+struct Churn {
+  std::optional<double> rate;  // reached in kChurnSustainedShare of the intervals
+  double risk = 0;
+};
+
+Churn FindChurn(const Window& w, const RiskThresholds& t) {
+  std::vector<double> rates;
+  for (size_t i = 1; i < w.samples.size(); ++i) {
+    const RiskSample& a = w.samples[i - 1];
+    const RiskSample& b = w.samples[i];
+    if (!a.connections_received_total || !b.connections_received_total || !a.connected_clients ||
+        !b.connected_clients) {
+      continue;
+    }
+    const double seconds = static_cast<double>(b.at - a.at) / kNsPerSec;
+    const double received = *b.connections_received_total - *a.connections_received_total;
+    if (seconds <= 0 || received < 0) continue;  // a restart reset the counter
+    const double stayed = std::max(0.0, *b.connected_clients - *a.connected_clients);
+    rates.push_back(std::max(0.0, received - stayed) / seconds);
+  }
+  Churn out;
+  if (rates.empty()) return out;
+  out.rate = ReachedInShare(std::move(rates), kChurnSustainedShare);
+  const double warn = t.connection_churn_warn_rate;
+  out.risk = std::min(kChurnRiskCap, Ramp(*out.rate, warn, kChurnCritMultiple * warn));
+  return out;
+}
+
+std::string Instances(double n) { return fmt::format("{:.0f} instance{}", n, n == 1 ? "" : "s"); }
+
+// Redis sees connections, not the application threads queueing for one.
+constexpr char kPoolWaitUnseen[] =
+    "Redis cannot see requests waiting for a free pool connection; the client can: its pool "
+    "wait time and waiters (Jedis/Lettuce commons-pool2 MeanBorrowWaitTimeMillis and NumWaiters, "
+    "go-redis PoolStats().Timeouts, redis-py BlockingConnectionPool 'No connection available')";
+
+CauseRisk Pool(const Window& w, const TargetConfig& cfg, const Churn& churn) {
   const RiskThresholds& t = cfg.thresholds;
   CauseRisk out{Cause::kPool, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
   double risk = 0;
   bool measured = false;
+  double limit_risk = 0;  // maxclients and rejections
   if (now.up && now.connected_clients && now.maxclients && *now.maxclients > 0) {
     measured = true;
     const double fill = *now.connected_clients / *now.maxclients;
-    risk = std::max(risk, Ramp(fill, t.pool_warn_ratio, t.pool_crit_ratio));
+    limit_risk = std::max(limit_risk, Ramp(fill, t.pool_warn_ratio, t.pool_crit_ratio));
     out.evidence.push_back(fmt::format("connected_clients {:.0f} of maxclients {:.0f} ({})",
                                        *now.connected_clients, *now.maxclients, Pct(fill)));
   }
   if (auto rejected = Increase(w.oldest().rejected_connections_total, now.rejected_connections_total)) {
     measured = true;
     if (*rejected > 0) {
-      risk = 1;
+      limit_risk = 1;
       out.evidence.push_back(fmt::format("{:.0f} connections rejected at maxclients in the last {}",
                                          *rejected, w.Label(t)));
     }
@@ -78,29 +130,107 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg) {
   const double refused = now.connect_max_clients_total - w.oldest().connect_max_clients_total;
   if (refused > 0) {
     measured = true;
-    risk = 1;
+    limit_risk = 1;
     out.evidence.push_back(fmt::format(
         "{:.0f} fresh connections answered 'max number of clients reached'", refused));
   }
-  for (const auto& [name, counts] : now.pools) {
-    const auto [connections, size] = counts;
-    if (size <= 0) continue;
+  risk = limit_risk;
+
+  // Declared pools, per instance: a pool whose connections are all busy all the time is
+  // exhausted; a full pool of idle connections is a healthy pre-warmed pool.
+  double exhausted_risk = 0;
+  bool over_size = false;
+  for (const auto& [name, pool] : now.pools) {
+    if (pool.size <= 0) continue;
     measured = true;
-    const double fill = connections / size;
-    risk = std::max(risk, Ramp(fill, t.pool_size_warn_ratio, t.pool_size_crit_ratio));
-    out.evidence.push_back(fmt::format("pool {}: {:.0f} connections of size {:.0f} ({})", name,
-                                       connections, size, Pct(fill)));
+    std::vector<double> busy, held;
+    for (const auto& s : w.samples) {
+      auto it = s.pools.find(name);
+      if (it == s.pools.end() || it->second.size <= 0) continue;
+      busy.push_back(it->second.busy / it->second.size);
+      held.push_back(it->second.largest_instance / it->second.size);
+    }
+    const double busy_fill = ReachedInShare(busy, kPoolSustainedShare);
+    const double held_fill = ReachedInShare(held, kPoolSustainedShare);
+    const double pool_risk = Ramp(busy_fill, t.pool_size_warn_ratio, t.pool_size_crit_ratio);
+    exhausted_risk = std::max(exhausted_risk, pool_risk);
+    if (pool.instances == 0) {
+      out.evidence.push_back(
+          fmt::format("pool {}: no connection (size {:.0f} per instance)", name, pool.size));
+    } else {
+      out.evidence.push_back(fmt::format(
+          "pool {}: {}, {:.0f} connections; the largest instance holds {:.0f} of size {:.0f}, "
+          "the busiest has {:.0f} busy",
+          name, Instances(pool.instances), pool.connections, pool.largest_instance, pool.size,
+          pool.busy));
+    }
+    if (pool_risk > 0) {
+      out.evidence.push_back(fmt::format(
+          "pool {}: an instance had {:.0f} of its {:.0f} connections busy (a command within the "
+          "last second, or blocked) in {} of the samples of the last {}",
+          name, busy_fill * pool.size, pool.size, Pct(kPoolSustainedShare), w.Label(t)));
+    }
+    if (held_fill > 1) {
+      over_size = true;
+      out.evidence.push_back(fmt::format(
+          "pool {}: one instance holds {:.0f} connections, {} of its declared size {:.0f} (a "
+          "connection leak, or size is set wrong)",
+          name, held_fill * pool.size, Pct(held_fill), pool.size));
+    } else if (pool_risk == 0 && pool.largest_instance >= pool.size &&
+               pool.busy < t.pool_size_warn_ratio * pool.size) {
+      out.evidence.push_back(
+          fmt::format("pool {}: full but idle, as a pre-warmed pool should be", name));
+    }
+  }
+  if (exhausted_risk > 0) out.evidence.push_back(kPoolWaitUnseen);
+  risk = std::max(risk, exhausted_risk);
+  if (over_size) risk = std::max(risk, kWarnRisk);
+
+  if (churn.rate && churn.risk > 0) {
+    measured = true;
+    risk = std::max(risk, churn.risk);
+    std::string age;
+    if (now.median_client_age) {
+      age = fmt::format(", median client age {:.0f} s", *now.median_client_age);
+    } else if (!now.pools.empty()) {
+      age = ", no client stays connected";
+    }
+    out.evidence.push_back(fmt::format(
+        "{:.0f} new connections/s that did not stay open, in at least half of the last {}{}",
+        *churn.rate, w.Label(t), age));
   }
   if (!measured) {
     out.missing_reason = now.up ? MissingReason::kMaxclientsUnknown : MissingReason::kTargetDown;
     return out;
   }
   out.risk = risk;
-  out.fix = risk >= kWarnRisk
-                ? "Raise maxclients (CONFIG SET maxclients N, and in redis.conf) or shrink the "
-                  "client pools; find idle connections with CLIENT LIST (idle=) and size each pool "
-                  "to the application's real concurrency; batch calls (MGET, pipelines)."
-                : "No action: connections are well below the limits.";
+  std::string fix;
+  if (limit_risk >= kWarnRisk) {
+    fix +=
+        "Raise maxclients (CONFIG SET maxclients N, and in redis.conf) or shrink the client "
+        "pools (instances × size must stay below maxclients); find idle connections with "
+        "CLIENT LIST (idle=). ";
+  }
+  if (exhausted_risk >= kWarnRisk) {
+    fix +=
+        "The pool is exhausted: first fewer round trips per request (MGET, pipelines), then "
+        "a local (L1) cache for hot keys, then a bigger pool (instances × size within "
+        "maxclients); confirm with the client's pool wait time. ";
+  }
+  if (over_size) {
+    fix +=
+        "Find the connection leak (connections not returned to the pool, clients created "
+        "per request) or correct the pool's size in the exporter's pools: config. ";
+  }
+  if (churn.risk >= kWarnRisk) {
+    fix +=
+        "Use a connection pool and pre-warm it (min idle = its size): a connection per "
+        "request costs a TCP (and TLS) handshake and floods the accept queue during deploys. ";
+  }
+  while (!fix.empty() && fix.back() == ' ') fix.pop_back();
+  out.fix = !fix.empty() ? fix
+                         : "No action: connections are well below the limits and no pool is busy "
+                           "all the time.";
   return out;
 }
 
@@ -457,7 +587,7 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
   return out;
 }
 
-CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
+CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) {
   const RiskThresholds& t = cfg.thresholds;
   CauseRisk out{Cause::kBacklog, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
@@ -518,6 +648,12 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg) {
   if (now.tcp_backlog && *now.tcp_backlog > *queue_max) {
     out.evidence.push_back(fmt::format("tcp-backlog {:.0f} is capped to {:.0f} by net.core.somaxconn",
                                        *now.tcp_backlog, *queue_max));
+  }
+  if (risk > 0 && churn.rate && churn.risk >= kWarnRisk) {
+    out.evidence.push_back(fmt::format(
+        "clients also open {:.0f} new connections/s that do not stay (see pool): each one passes "
+        "through this queue",
+        *churn.rate));
   }
   out.risk = risk;
   out.fix = risk >= kWarnRisk
@@ -617,11 +753,12 @@ RiskAssessment AssessRisk(std::span<const RiskSample> samples, const TargetConfi
   out.reachable = w.newest().up;
   // Server-side evidence of blocking, shared by the network and blocking judgements.
   const Stalls stalls = FindStalls(w, target.thresholds);
-  out.Get(Cause::kPool) = Pool(w, target);
+  const Churn churn = FindChurn(w, target.thresholds);
+  out.Get(Cause::kPool) = Pool(w, target, churn);
   out.Get(Cause::kNetwork) = Network(w, target, stalls);
   out.Get(Cause::kMemory) = Memory(w, target);
   out.Get(Cause::kSlowlog) = Slowlog(w, target, stalls);
-  out.Get(Cause::kBacklog) = Backlog(w, target);
+  out.Get(Cause::kBacklog) = Backlog(w, target, churn);
   return out;
 }
 

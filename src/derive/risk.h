@@ -65,6 +65,20 @@ inline constexpr double kLargePayloadSlowMultiple = 10;
 inline constexpr double kSwapWarnBytes = 64.0 * 1024 * 1024;
 // Host-wide ListenOverflows are blamed on a target whose own queue reached this fill.
 inline constexpr double kOwnQueueFullRatio = 0.9;
+// "Nearly every sample": a pool's busy and over-size figures count at the level they held in
+// at least this share of the window's samples, so a burst or a deploy does not page.
+inline constexpr double kPoolSustainedShare = 0.9;
+// A pool or churn figure is sustained only once it held in at least this many polls: one poll
+// (the first after the exporter starts, or a window of two samples) is a moment, not a state.
+inline constexpr size_t kSustainedMinPolls = 3;
+// Connection churn counts at the rate reached in at least this share of the window's poll
+// intervals (the median): sustained, not one deploy's reconnects.
+inline constexpr double kChurnSustainedShare = 0.5;
+// Churn warns at connection_churn_warn_rate and climbs towards this multiple of it...
+inline constexpr double kChurnCritMultiple = 10;
+// ...but never pages on its own: a connection per request is slow and wasteful, and it turns
+// into timeouts through the accept queue (backlog), which is judged there.
+inline constexpr double kChurnRiskCap = 0.6;
 
 // Risk levels shared by the alert rules, the triage exit code and the /triage page.
 inline constexpr double kWarnRisk = 0.5;
@@ -78,7 +92,15 @@ struct RiskSample {
   // pool
   std::optional<double> connected_clients, maxclients, rejected_connections_total;
   std::optional<double> connections_received_total;
-  std::map<std::string, std::pair<double, double>> pools;  // name → (connections, size)
+  struct Pool {
+    double size = 0;              // declared, per instance
+    double connections = 0;       // all instances
+    double instances = 0;         // client hosts
+    double largest_instance = 0;  // connections of the instance holding the most
+    double busy = 0;              // busy connections of the busiest instance
+  };
+  std::map<std::string, Pool> pools;        // from the newest CLIENT LIST
+  std::optional<double> median_client_age;  // CLIENT LIST, without the exporter's connections
   double connect_max_clients_total = 0;                    // fresh-connect probe refusals
   std::optional<double> connect_tcp_duration;  // TCP handshake of the fresh-connect probe
   // network

@@ -70,7 +70,8 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
     s.dangerous_command_calls[command] = it == snap.commandstats.end() ? 0.0 : it->second.calls;
   }
   if (snap.clients && !target.pools.empty()) {
-    s.pool_connections = CountPoolClients(*snap.clients, target.pools);
+    s.pools = MeasurePools(*snap.clients, target.pools);
+    s.median_client_age_seconds = MedianClientAge(*snap.clients);
   }
   double usec = 0;
   for (const auto& [name, stat] : snap.commandstats) usec += stat.usec;
@@ -94,19 +95,57 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
   return s;
 }
 
-std::map<std::string, double> CountPoolClients(const std::vector<ClientEntry>& clients,
-                                               const std::vector<PoolConfig>& pools) {
-  std::map<std::string, double> counts;
-  for (const auto& pool : pools) counts[pool.name] = 0;
+bool ClientBusy(const ClientEntry& client) {
+  return client.idle_seconds == 0 || client.flags.find('b') != std::string::npos;
+}
+
+bool ExporterClient(const ClientEntry& client) {
+  return client.name.rfind(kExporterClientName, 0) == 0;
+}
+
+std::map<std::string, PoolUsage> MeasurePools(const std::vector<ClientEntry>& clients,
+                                              const std::vector<PoolConfig>& pools) {
+  struct Instance {
+    double connections = 0;
+    double busy = 0;
+  };
+  std::map<std::string, std::map<std::string, Instance>> by_host;  // pool → host → instance
   for (const auto& client : clients) {
+    // Pools are declared by CLIENT SETNAME name: an unnamed connection (the exporter's
+    // fresh-connect probe among them) belongs to none, whatever the glob.
+    if (client.name.empty() || ExporterClient(client)) continue;
     for (const auto& pool : pools) {
       if (fnmatch(pool.client_name.c_str(), client.name.c_str(), 0) == 0) {
-        counts[pool.name] += 1;
+        Instance& instance = by_host[pool.name][client.host];
+        instance.connections += 1;
+        if (ClientBusy(client)) instance.busy += 1;
         break;  // a client belongs to the first pool that claims it
       }
     }
   }
-  return counts;
+  std::map<std::string, PoolUsage> out;
+  for (const auto& pool : pools) {
+    PoolUsage& usage = out[pool.name];
+    for (const auto& [host, instance] : by_host[pool.name]) {
+      usage.connections += instance.connections;
+      usage.instances += 1;
+      usage.largest_instance = std::max(usage.largest_instance, instance.connections);
+      usage.busy = std::max(usage.busy, instance.busy);
+    }
+  }
+  return out;
+}
+
+std::optional<double> MedianClientAge(const std::vector<ClientEntry>& clients) {
+  std::vector<double> ages;
+  for (const auto& client : clients) {
+    if (!ExporterClient(client)) ages.push_back(client.age_seconds);
+  }
+  if (ages.empty()) return std::nullopt;
+  const auto middle = ages.begin() + static_cast<std::ptrdiff_t>(ages.size() / 2);
+  std::nth_element(ages.begin(), middle, ages.end());
+  if (ages.size() % 2 == 1) return *middle;
+  return (*middle + *std::max_element(ages.begin(), middle)) / 2;
 }
 
 SlowlogAdvance SlowlogCursor::Advance(const std::string& run_id,

@@ -13,6 +13,19 @@
 
 namespace rte {
 
+// One declared pool as one CLIENT LIST shows it. A pool's `size` is per instance of the
+// application, so its connections are grouped by client host (the `addr` without the port):
+// each host is one instance. The exporter's own connections never count.
+struct PoolUsage {
+  double connections = 0;       // all instances together
+  double instances = 0;         // client hosts holding at least one of its connections
+  double largest_instance = 0;  // connections of the instance holding the most
+  // Busy connections of the busiest instance: a command within the last second (idle=0) or
+  // blocked (flags b).
+  double busy = 0;
+  bool operator==(const PoolUsage&) const = default;
+};
+
 // The values a poll contributes to /metrics, picked and unit-converted from one snapshot.
 struct RedisSignals {
   std::optional<double> connected_clients, blocked_clients, maxclients;
@@ -31,7 +44,10 @@ struct RedisSignals {
   std::optional<double> aof_delayed_fsync_total;     // INFO persistence, AOF on only
   std::optional<double> latency_monitor_threshold_seconds;  // CONFIG; 0 means off
   std::vector<LatencyEvent> latency_events;  // LATENCY LATEST, at most kMaxLatencyEventLabels
-  std::map<std::string, double> pool_connections;         // pool name → clients
+  std::map<std::string, PoolUsage> pools;    // pool name → usage (CLIENT LIST)
+  // Median `age` of the clients in CLIENT LIST other than the exporter's own; absent without
+  // a CLIENT LIST or when no other client is connected.
+  std::optional<double> median_client_age_seconds;
   std::optional<std::string> redis_version, run_id;
 };
 
@@ -40,9 +56,18 @@ const std::vector<std::string>& DangerousCommands();
 
 RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target);
 
-// Counts clients per configured pool by matching CLIENT SETNAME names against each glob.
-std::map<std::string, double> CountPoolClients(const std::vector<ClientEntry>& clients,
-                                               const std::vector<PoolConfig>& pools);
+// Each configured pool's usage, its clients matched by CLIENT SETNAME name against the pool's
+// glob (a client belongs to the first pool that claims it; unnamed clients and the exporter's
+// own belong to none). Every pool is present.
+std::map<std::string, PoolUsage> MeasurePools(const std::vector<ClientEntry>& clients,
+                                              const std::vector<PoolConfig>& pools);
+// True when a connection is in use in this CLIENT LIST: it ran a command within the last
+// second or waits in a blocking command.
+bool ClientBusy(const ClientEntry& client);
+// True for the exporter's own connections (named kExporterClientName...).
+bool ExporterClient(const ClientEntry& client);
+// Median age of the clients other than the exporter's named ones; absent when there are none.
+std::optional<double> MedianClientAge(const std::vector<ClientEntry>& clients);
 
 // Follows SLOWLOG across polls so every entry is counted once: survives SLOWLOG RESET
 // (ids keep rising), a restart (run_id changes, ids restart at 0) and a log that wrapped

@@ -144,9 +144,13 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSna
     s.rejected_connections_total = sig.rejected_connections_total;
     s.connections_received_total = sig.connections_received_total;
     for (const auto& pool : config_.pools) {
-      auto it = sig.pool_connections.find(pool.name);
-      if (it != sig.pool_connections.end()) s.pools[pool.name] = {it->second, pool.size};
+      auto it = sig.pools.find(pool.name);
+      if (it == sig.pools.end()) continue;
+      const PoolUsage& u = it->second;
+      s.pools[pool.name] = {static_cast<double>(pool.size), u.connections, u.instances,
+                            u.largest_instance, u.busy};
     }
+    s.median_client_age = sig.median_client_age_seconds;
     s.used_memory = sig.memory_used_bytes;
     s.maxmemory = sig.maxmemory_bytes;
     s.system_memory = sig.system_memory_bytes;

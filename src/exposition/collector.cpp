@@ -126,6 +126,17 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
 }
 
+// One series per configured pool, from the latest CLIENT LIST of targets that are up.
+template <typename Pick>
+void PoolFamily(std::vector<MetricFamily>& out, const Reports& reports, const char* name,
+                const char* help, Pick pick) {
+  FamilyBuilder f(out, name, MetricType::Gauge, help);
+  for (const auto& r : reports) {
+    if (!r->signals) continue;
+    for (const auto& [pool, usage] : r->signals->pools) f.Add(pick(usage), {T(*r), {"pool", pool}});
+  }
+}
+
 void PoolFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   SignalFamily(out, reports, "connected_clients", MetricType::Gauge,
                "Client connections open now (INFO clients connected_clients). Near maxclients, "
@@ -147,18 +158,24 @@ void PoolFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                "Connections accepted (INFO stats total_connections_received). A high rate means "
                "clients reconnect instead of pooling: bursts fill the accept queue.",
                [](const RedisSignals& s) { return s.connections_received_total; });
-  {
-    FamilyBuilder f(out, "pool_connections", MetricType::Gauge,
-                    "Connections whose CLIENT SETNAME matches the pool's client_name glob (CLIENT "
-                    "LIST, polled every client_list_interval). At pool_size the application waits "
-                    "for a free connection.");
-    for (const auto& r : reports) {
-      if (!r->signals) continue;
-      for (const auto& [pool, count] : r->signals->pool_connections) {
-        f.Add(count, {T(*r), {"pool", pool}});
-      }
-    }
-  }
+  PoolFamily(out, reports, "pool_connections",
+             "Connections of the pool, all application instances together: clients whose "
+             "CLIENT SETNAME matches the pool's client_name glob (CLIENT LIST). pool_size is per "
+             "instance, so compare pool_largest_instance_connections with it, not this.",
+             [](const PoolUsage& u) { return u.connections; });
+  PoolFamily(out, reports, "pool_instances",
+             "Application instances holding connections of the pool: distinct client hosts "
+             "(CLIENT LIST addr without the port). Each instance has its own pool of pool_size.",
+             [](const PoolUsage& u) { return u.instances; });
+  PoolFamily(out, reports, "pool_largest_instance_connections",
+             "Connections of the pool held by its largest instance (one client host, CLIENT "
+             "LIST). Above pool_size: a connection leak, or the declared size is wrong.",
+             [](const PoolUsage& u) { return u.largest_instance; });
+  PoolFamily(out, reports, "pool_busy_connections",
+             "Busy connections of the pool's busiest instance: ran a command within the last "
+             "second (CLIENT LIST idle=0) or blocked (flags b). At pool_size in nearly every "
+             "poll that instance's pool is exhausted and its requests wait for a connection.",
+             [](const PoolUsage& u) { return u.busy; });
   {
     FamilyBuilder f(out, "pool_size", MetricType::Gauge,
                     "Declared size of the application's client pool (config pools[].size).");

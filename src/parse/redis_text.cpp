@@ -166,6 +166,10 @@ std::vector<ClientEntry> ParseClientList(std::string_view text) {
           client.flags = std::string(value);
         } else if (key == "idle") {
           client.idle_seconds = ToNumber(value).value_or(0);
+        } else if (key == "age") {
+          client.age_seconds = ToNumber(value).value_or(0);
+        } else if (key == "addr") {
+          client.host = ClientAddrHost(value);
         }
       }
       if (space == std::string_view::npos) break;
@@ -174,6 +178,15 @@ std::vector<ClientEntry> ParseClientList(std::string_view text) {
     if (any) out.push_back(std::move(client));
   });
   return out;
+}
+
+std::string ClientAddrHost(std::string_view addr) {
+  const auto colon = addr.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? addr : addr.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::string(host);
 }
 
 std::map<std::string, std::string> ParseConfigGet(const Reply& reply) {

@@ -57,10 +57,17 @@ struct ClientEntry {
   std::string name;
   std::string cmd;
   std::string flags;
-  double idle_seconds = 0;
+  // The client's side of the connection without its port (`addr=10.0.0.7:51234` → 10.0.0.7,
+  // `[::1]:51234` → ::1): the host an application instance connects from. A unix socket
+  // client has the socket path.
+  std::string host;
+  double idle_seconds = 0;  // since the last command, whole seconds (0: within the last second)
+  double age_seconds = 0;   // since the connection was opened
 };
 // CLIENT LIST text: one client per line of space-separated key=value fields.
 std::vector<ClientEntry> ParseClientList(std::string_view text);
+// The host part of a CLIENT LIST `addr` (ip:port, [ipv6]:port, or /path/to/socket:0).
+std::string ClientAddrHost(std::string_view addr);
 
 // CONFIG GET reply (flat name, value array) → map.
 std::map<std::string, std::string> ParseConfigGet(const Reply& reply);

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -22,6 +23,10 @@ inline const char* OptionalCommandName(OptionalCommand c) {
   }
   return "unknown";
 }
+
+// The exporter names every connection it opens with this prefix (CLIENT SETNAME): the poll
+// connection is exactly this, the PING probe's adds "-probe". Readers of CLIENT LIST skip them.
+inline constexpr std::string_view kExporterClientName = "redis-timeout-exporter";
 
 struct RedisSnapshot {
   Nanos taken_at_mono = 0;

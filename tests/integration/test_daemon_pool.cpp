@@ -2,7 +2,10 @@
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
 
+#include <regex>
+
 #include "exporter_process.h"
+#include "pool_clients.h"
 #include "redis_server.h"
 #include "wait_until.h"
 
@@ -28,6 +31,22 @@ targets:
       - {name: api, client_name: "api-*", size: 5}
       - {name: worker, client_name: "worker-*", size: 2}
 )";
+
+constexpr char kCadenceConfig[] = R"(
+poll_interval: 250ms
+targets:
+  - name: busy-host
+    address: ${redis}
+    pools: [{name: api, client_name: "api-*", size: 10}]
+)";
+
+// Calls of CLIENT LIST so far (INFO commandstats; the server counts the exporter's).
+double ClientListCalls(RedisServer& redis) {
+  const std::string stats = redis.Command({"INFO", "commandstats"}).str;
+  std::smatch m;
+  if (!std::regex_search(stats, m, std::regex(R"(cmdstat_client\|list:calls=(\d+))"))) return 0;
+  return std::stod(m[1]);
+}
 
 constexpr char kNoPoolsConfig[] = R"(
 poll_interval: 250ms
@@ -138,4 +157,30 @@ TEST_CASE("daemon: without pools CLIENT LIST is never sent", "[daemon][pool]") {
   INFO(stats.str);
   CHECK(stats.str.find("cmdstat_client|list:") == std::string::npos);
   CHECK(stats.str.find("cmdstat_info:") != std::string::npos);
+}
+
+TEST_CASE("daemon: CLIENT LIST every poll with few clients, less often with thousands",
+          "[daemon][pool][cadence]") {
+  RedisServer redis({"--maxclients", "10000"});
+  ExporterProcess exporter =
+      StartExporter(Substitute(kCadenceConfig, {{"redis", redis.address()}}));
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "busy-host"}}, Equals(1)));
+  REQUIRE(exporter.WaitForPolls("busy-host", 1, 5s));
+  double before = ClientListCalls(redis);
+  REQUIRE(exporter.WaitForPolls("busy-host", 8, 10s));
+  double calls = ClientListCalls(redis) - before;
+  INFO(calls << " CLIENT LISTs in 8 polls with a handful of clients");
+  CHECK(calls >= 7);
+
+  // 2,500 clients: every 250 ms × 2.5, i.e. every second or third poll.
+  PoolClients clients(redis.port(), "127.0.0.1", 2500, "batch-");
+  REQUIRE(exporter.WaitForMetric("redis_timeout_connected_clients", {{"target", "busy-host"}},
+                                 AtLeast(2500), 15s));
+  REQUIRE(exporter.WaitForPolls("busy-host", 2, 5s));  // the first list with them all is taken
+  before = ClientListCalls(redis);
+  REQUIRE(exporter.WaitForPolls("busy-host", 12, 15s));
+  calls = ClientListCalls(redis) - before;
+  INFO(calls << " CLIENT LISTs in 12 polls with 2,500 clients");
+  CHECK(calls >= 3);
+  CHECK(calls <= 7);
 }

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -14,9 +15,11 @@
 #include "connect_burst.h"
 #include "delay_proxy.h"
 #include "exporter_process.h"
+#include "pool_clients.h"
 #include "redis_server.h"
 #include "repeating_command.h"
 #include "temp_dir.h"
+#include "wait_until.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
@@ -42,34 +45,50 @@ double Risk(const MetricsText& m, const std::string& target, const std::string& 
   return v.value_or(-1);  // -1: absent
 }
 
-// Scrapes until `cause` of the faulty target reaches 0.8 and then for `settle` longer, and
-// checks on every scrape that the other causes stay below 0.5 and the healthy target below 0.2.
-void ExpectDiagnosis(ExporterProcess& exporter, const std::string& cause,
-                     std::chrono::milliseconds timeout = 20s,
-                     std::chrono::milliseconds settle = 1500ms) {
+// The checks every scrape of every scenario makes: the faulty target's causes other than
+// `cause` below 0.5, the healthy target's below 0.2.
+void RequireOthersLow(const MetricsText& m, const std::string& cause) {
+  for (const char* other : kCauseNames) {
+    if (other == cause) continue;
+    INFO("faulty target, cause " << other);
+    REQUIRE(Risk(m, "faulty", other) < 0.5);
+  }
+  for (const char* any : kCauseNames) {
+    INFO("healthy target, cause " << any);
+    const double r = Risk(m, "healthy", any);
+    REQUIRE(r < 0.2);
+  }
+}
+
+// Scrapes until `cause` of the faulty target reaches `level` and then for `settle` longer,
+// checking RequireOthersLow on every scrape. Returns the highest risk of `cause` seen.
+double ExpectRisk(ExporterProcess& exporter, const std::string& cause, double level,
+                  std::chrono::milliseconds timeout, std::chrono::milliseconds settle) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::optional<std::chrono::steady_clock::time_point> reached;
   MetricsText last;
+  double highest = -1;
   while (std::chrono::steady_clock::now() < deadline) {
     last = exporter.ScrapeMetrics();
     INFO(last.text());
-    for (const char* other : kCauseNames) {
-      if (other == cause) continue;
-      INFO("faulty target, cause " << other);
-      REQUIRE(Risk(last, "faulty", other) < 0.5);
-    }
-    for (const char* any : kCauseNames) {
-      INFO("healthy target, cause " << any);
-      const double r = Risk(last, "healthy", any);
-      REQUIRE(r < 0.2);
-    }
-    if (!reached && Risk(last, "faulty", cause) >= 0.8) reached = std::chrono::steady_clock::now();
+    RequireOthersLow(last, cause);
+    highest = std::max(highest, Risk(last, "faulty", cause));
+    if (!reached && Risk(last, "faulty", cause) >= level)
+      reached = std::chrono::steady_clock::now();
     if (reached && std::chrono::steady_clock::now() - *reached >= settle) break;
     std::this_thread::sleep_for(100ms);
   }
   INFO(last.text());
   REQUIRE(reached.has_value());
-  CHECK(Risk(last, "faulty", cause) >= 0.8);
+  CHECK(Risk(last, "faulty", cause) >= level);
+  return highest;
+}
+
+// The matching risk must reach critical.
+void ExpectDiagnosis(ExporterProcess& exporter, const std::string& cause,
+                     std::chrono::milliseconds timeout = 20s,
+                     std::chrono::milliseconds settle = 1500ms) {
+  ExpectRisk(exporter, cause, 0.8, timeout, settle);
 }
 
 void WaitJudged(ExporterProcess& exporter) {
@@ -88,6 +107,144 @@ TEST_CASE("scenario pool: maxclients 20 and 25 idle connections", "[scenario]") 
   WaitJudged(exporter);
   RedisClients idle = faulty.OpenClients(25);
   ExpectDiagnosis(exporter, "pool");
+}
+
+// Pools as they work: `size` is per application instance, and a full pool of idle connections
+// is healthy. Each instance is a loopback source address of its own (127.0.0.2, .3, ...); the
+// exporter's own connections come from 127.0.0.1. Redis 7.0 in protected mode accepts only
+// 127.0.0.1, hence --protected-mode no (it still listens on 127.0.0.1 only).
+namespace {
+
+// The faulty target declares the pool; a 10 s window keeps the scenarios short.
+constexpr char kApiPool[] =
+    "    pools: [{name: api, client_name: 'api-*', size: 10}]\n"
+    "    thresholds: {risk_window: 10s}\n";
+const Labels kApi{{"target", "faulty"}, {"pool", "api"}};
+constexpr int kPollsPerWindow = 40;  // 10 s of 250 ms polls
+
+// Scrapes for `duration`: the faulty target's pool risk stays below 0.2, everything else as
+// RequireOthersLow. Returns the highest pool risk seen.
+double ExpectPoolCalm(ExporterProcess& exporter, std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  double highest = -1;
+  while (std::chrono::steady_clock::now() < until) {
+    const MetricsText m = exporter.ScrapeMetrics();
+    INFO(m.text());
+    RequireOthersLow(m, "pool");
+    const double pool = Risk(m, "faulty", "pool");
+    REQUIRE(pool >= 0);
+    REQUIRE(pool < 0.2);
+    highest = std::max(highest, pool);
+    std::this_thread::sleep_for(100ms);
+  }
+  return highest;
+}
+
+}  // namespace
+
+TEST_CASE("scenario pool: a pre-warmed pool at its size, all idle, is ok", "[scenario][pool]") {
+  RedisServer faulty({"--protected-mode", "no"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address(), kApiPool));
+  WaitJudged(exporter);
+  PoolClients api(faulty.port(), "127.0.0.2", 10, "api-");
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_pool_largest_instance_connections", kApi, Equals(10)));
+  // One instance: the exporter's own connections (127.0.0.1) are not one.
+  CHECK(exporter.Metric("redis_timeout_pool_instances", kApi) == 1);
+  // A whole window with the full pool in it.
+  const double highest = ExpectPoolCalm(exporter, 12s);
+  CHECK(highest < 0.2);
+  CHECK_THAT(exporter.Get("/triage").body, Catch::Contains("pool api: full but idle"));
+}
+
+TEST_CASE("scenario pool: three instances, each with a full idle pool, are ok",
+          "[scenario][pool]") {
+  RedisServer faulty({"--protected-mode", "no"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address(), kApiPool));
+  WaitJudged(exporter);
+  PoolClients a(faulty.port(), "127.0.0.2", 10, "api-");
+  PoolClients b(faulty.port(), "127.0.0.3", 10, "api-");
+  PoolClients c(faulty.port(), "127.0.0.4", 10, "api-");
+  REQUIRE(exporter.WaitForMetric("redis_timeout_pool_instances", kApi, Equals(3)));
+  CHECK(exporter.Metric("redis_timeout_pool_connections", kApi) == 30);
+  CHECK(exporter.Metric("redis_timeout_pool_largest_instance_connections", kApi) == 10);
+  const double highest = ExpectPoolCalm(exporter, 12s);
+  CHECK(highest < 0.2);
+}
+
+TEST_CASE("scenario pool: one instance's every pool connection busy all the time",
+          "[scenario][pool]") {
+  RedisServer faulty({"--protected-mode", "no"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address(), kApiPool));
+  WaitJudged(exporter);
+  // A calm window first, so the busy instance has to hold in nearly every sample of a full one.
+  PoolClients idle(faulty.port(), "127.0.0.2", 10, "api-");
+  REQUIRE(exporter.WaitForPolls("faulty", kPollsPerWindow, 15s));
+  PoolClients busy(faulty.port(), "127.0.0.3", 10, "api-", PoolClients::Use::kBusy);
+  REQUIRE(exporter.WaitForMetric("redis_timeout_pool_busy_connections", kApi, Equals(10)));
+  const double highest = ExpectRisk(exporter, "pool", 0.5, 15s, 1500ms);
+  CHECK(highest >= 0.5);
+  CHECK(busy.commands() > 0);
+  const std::string triage = exporter.Get("/triage").body;
+  CHECK_THAT(triage, Catch::Contains("pool api: 2 instances") &&
+                         Catch::Contains("10 of its 10 connections busy") &&
+                         Catch::Contains("Redis cannot see requests waiting"));
+}
+
+TEST_CASE("scenario pool: one instance holding 1.5 times its declared size", "[scenario][pool]") {
+  RedisServer faulty({"--protected-mode", "no"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address(), kApiPool));
+  WaitJudged(exporter);
+  REQUIRE(exporter.WaitForPolls("faulty", kPollsPerWindow, 15s));
+  PoolClients leak(faulty.port(), "127.0.0.2", 15, "api-");
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_pool_largest_instance_connections", kApi, Equals(15)));
+  const double highest = ExpectRisk(exporter, "pool", 0.5, 15s, 1500ms);
+  CHECK(highest >= 0.5);
+  CHECK_THAT(exporter.Get("/triage").body, Catch::Contains("one instance holds 15 connections"));
+}
+
+TEST_CASE("scenario pool: a connection per request, then pooled again", "[scenario][pool]") {
+  RedisServer faulty({"--protected-mode", "no"});
+  RedisServer healthy;
+  // The default 20 s window: churn must hold over half of it.
+  ExporterProcess exporter =
+      StartExporter(Config(faulty.address(), healthy.address(),
+                           "    pools: [{name: api, client_name: 'api-*', size: 10}]\n"));
+  WaitJudged(exporter);
+  const auto started = std::chrono::steady_clock::now();
+  ConnectionChurn churn(faulty.port(), 300);
+  const double highest = ExpectRisk(exporter, "pool", 0.5, 15s, 0ms);
+  CHECK(highest >= 0.5);
+  const std::string triage = exporter.Get("/triage").body;
+  CHECK_THAT(triage, Catch::Contains("new connections/s that did not stay open") &&
+                         Catch::Contains("Use a connection pool"));
+  // Keep it up for 15 s in all, then stop: back below 0.2 within the window.
+  WaitUntil([&] { return std::chrono::steady_clock::now() - started >= 15s; }, 16s, 100ms);
+  churn.Stop();
+  const double rate =
+      static_cast<double>(churn.connections()) /
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  INFO("churn: " << churn.connections() << " connections (" << rate << "/s), " << churn.failures()
+                 << " failures");
+  CHECK(rate >= 150);
+  const auto stopped = std::chrono::steady_clock::now();
+  bool calm = false;
+  while (!calm && std::chrono::steady_clock::now() - stopped < 20s) {
+    const MetricsText m = exporter.ScrapeMetrics();
+    INFO(m.text());
+    RequireOthersLow(m, "pool");
+    calm = Risk(m, "faulty", "pool") >= 0 && Risk(m, "faulty", "pool") < 0.2;
+    if (!calm) std::this_thread::sleep_for(100ms);
+  }
+  INFO("pool risk back below 0.2 after "
+       << std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count()
+       << " s");
+  CHECK(calm);
 }
 
 TEST_CASE("scenario network: 40 ms each way against a 100 ms client timeout", "[scenario]") {

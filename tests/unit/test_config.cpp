@@ -93,6 +93,23 @@ TEST_CASE("config errors name file, line, column and key", "[config]") {
   }
 }
 
+TEST_CASE("the churn threshold is a whole rate per second, globally or per target", "[config]") {
+  auto config = ParseConfig(R"(thresholds: {connection_churn_warn_rate: 250}
+targets:
+  - {name: a, address: 'h:1'}
+  - {name: b, address: 'h:2', thresholds: {connection_churn_warn_rate: 40}}
+)",
+                            "c.yaml");
+  REQUIRE(config.ok());
+  CHECK(config.value().targets[0].thresholds.connection_churn_warn_rate == 250);
+  CHECK(config.value().targets[1].thresholds.connection_churn_warn_rate == 40);
+  CHECK(RiskThresholds{}.connection_churn_warn_rate == 100);
+  auto zero = ParseConfig("thresholds: {connection_churn_warn_rate: 0}\ntargets: []\n", "c.yaml");
+  REQUIRE_FALSE(zero.ok());
+  CHECK_THAT(zero.error(),
+             Catch::Contains("thresholds.connection_churn_warn_rate: must be from 1"));
+}
+
 TEST_CASE("endpoints parse host:port, [ipv6]:port and unix paths", "[config]") {
   CHECK(ParseEndpoint("redis.internal:6380").value().host == "redis.internal");
   CHECK(ParseEndpoint("[::1]:6379").value().host == "::1");

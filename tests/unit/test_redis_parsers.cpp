@@ -101,6 +101,45 @@ TEST_CASE("CLIENT LIST", "[parse][clients]") {
   CHECK(clients[1].name == "api-1");
   CHECK(clients[1].cmd == "keys");
   CHECK(clients[3].flags == "x");
+  CHECK(clients[1].host == "127.0.0.1");
+  CHECK(clients[1].age_seconds == 0);
+}
+
+TEST_CASE("CLIENT LIST from several client hosts", "[parse][clients]") {
+  const auto clients = ParseClientList(ReadFixture("redis/client_list_pools.txt"));
+  REQUIRE(clients.size() == 11);
+  struct Row {
+    size_t index;
+    const char* name;
+    const char* host;
+    double idle;
+    const char* flags;
+  };
+  const Row rows[] = {
+      {0, "api-0", "127.0.0.3", 0, "N"},    {2, "api-2", "127.0.0.3", 2, "N"},
+      {3, "worker-0", "127.0.0.3", 2, "b"}, {4, "api-0", "::1", 2, "N"},
+      {5, "", "127.0.0.4", 2, "N"},         {6, "redis-timeout-exporter", "127.0.0.1", 0, "N"},
+      {8, "api-0", "127.0.0.2", 2, "N"},
+  };
+  for (const Row& r : rows) {
+    INFO("client " << r.index);
+    CHECK(clients[r.index].name == r.name);
+    CHECK(clients[r.index].host == r.host);
+    CHECK(clients[r.index].idle_seconds == r.idle);
+    CHECK(clients[r.index].flags == r.flags);
+    CHECK(clients[r.index].age_seconds == 2);
+  }
+}
+
+TEST_CASE("CLIENT LIST addr: the host without the port", "[parse][clients]") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"10.0.0.7:51234", "10.0.0.7"},
+      {"[::1]:48886", "::1"},
+      {"[2001:db8::5]:6000", "2001:db8::5"},
+      {"/run/redis/redis.sock:0", "/run/redis/redis.sock"},
+      {"", ""},
+  };
+  for (const auto& [addr, host] : cases) CHECK(ClientAddrHost(addr) == host);
 }
 
 TEST_CASE("CONFIG GET", "[parse][config]") {

@@ -85,9 +85,6 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
        Cause::kPool, 0.8},
       {"a rejected connection", [](RiskSample&, RiskSample& n) { n.rejected_connections_total = 3; },
        std::chrono::milliseconds(1000), Cause::kPool, 1.0},
-      {"a pool at its declared size",
-       [](RiskSample&, RiskSample& n) { n.pools["api"] = {50, 50}; }, std::chrono::milliseconds(1000),
-       Cause::kPool, 0.8},
       {"fresh connects refused at maxclients",
        [](RiskSample& o, RiskSample& n) {
          o.connect_max_clients_total = 1;
@@ -411,5 +408,157 @@ TEST_CASE("the evidence names the witness that spoke, and the fix follows it", "
     });
     const RiskAssessment a = AssessRisk(w, Target());
     CHECK(RiskOf(a, Cause::kSlowlog) < 0.2);
+  }
+}
+
+namespace {
+
+// `n` polls one second apart; `change(sample, i)` edits the i-th (0 = oldest).
+std::vector<RiskSample> Polls(int n, const std::function<void(RiskSample&, int)>& change) {
+  std::vector<RiskSample> w;
+  for (int i = 0; i < n; ++i) {
+    w.push_back(Healthy((100 + i) * kSec));
+    change(w.back(), i);
+  }
+  return w;
+}
+
+RiskSample::Pool ApiPool(double instances, double largest, double busy) {
+  return {.size = 10,
+          .connections = instances * largest,
+          .instances = instances,
+          .largest_instance = largest,
+          .busy = busy};
+}
+
+}  // namespace
+
+TEST_CASE("pool: full is not exhausted; busy all the time, over size and churn are",
+          "[risk][pool]") {
+  struct Case {
+    const char* what;
+    std::function<void(RiskSample&, int)> change;  // on each of 40 polls, one second apart
+    double at_least;
+    double below;
+    const char* evidence;  // in some evidence line
+  };
+  const std::vector<Case> cases = {
+      {"a pre-warmed pool at its size, all idle",
+       [](RiskSample& s, int) { s.pools["api"] = ApiPool(1, 10, 0); }, 0, 0.2,
+       "pool api: full but idle"},
+      {"three instances, each full and idle",
+       [](RiskSample& s, int) { s.pools["api"] = ApiPool(3, 10, 0); }, 0, 0.2,
+       "pool api: 3 instances, 30 connections; the largest instance holds 10 of size 10"},
+      {"new idle connections look busy for their first second",
+       [](RiskSample& s, int i) { s.pools["api"] = ApiPool(1, 10, i == 38 ? 10 : 0); }, 0, 0.2,
+       "full but idle"},
+      {"every connection of one instance busy in every sample",
+       [](RiskSample& s, int) { s.pools["api"] = ApiPool(2, 10, 10); }, 0.8, 1.01,
+       "an instance had 10 of its 10 connections busy"},
+      {"9 of 10 busy in every sample warns",
+       [](RiskSample& s, int) { s.pools["api"] = ApiPool(1, 10, 9); }, 0.5, 0.8,
+       "Redis cannot see requests waiting for a free pool connection"},
+      {"all busy in half the samples: bursts, not exhaustion",
+       [](RiskSample& s, int i) { s.pools["api"] = ApiPool(1, 10, i % 2 == 0 ? 10 : 2); }, 0, 0.2,
+       "the busiest has"},
+      {"a pool that is not full but busy can still grow",
+       [](RiskSample& s, int) { s.pools["api"] = ApiPool(1, 4, 4); }, 0, 0.2,
+       "the largest instance holds 4 of size 10"},
+      {"one instance holding 1.5 times its size",
+       [](RiskSample& s, int) { s.pools["api"] = ApiPool(1, 15, 0); }, 0.5, 0.8,
+       "one instance holds 15 connections, 150% of its declared size 10"},
+      {"a deploy: old and new connections of one host for two polls",
+       [](RiskSample& s, int i) { s.pools["api"] = ApiPool(1, i >= 37 ? 20 : 10, 0); }, 0, 0.2,
+       "pool api"},
+      {"300 new connections a second that do not stay",
+       [](RiskSample& s, int i) {
+         s.connections_received_total = 1000 + 300.0 * i;
+         s.median_client_age = 0;
+       },
+       0.5, 0.8,
+       "300 new connections/s that did not stay open, in at least half of the last "
+       "39 s, median client age 0 s"},
+      {"a pool growing by 300 connections a second is not churn",
+       [](RiskSample& s, int i) {
+         s.connections_received_total = 1000 + 300.0 * i;
+         s.connected_clients = 10 + 300.0 * i;
+         s.maxclients = 100000;
+       },
+       0, 0.2, "connected_clients"},
+      {"busy in two polls is a moment, not a state",
+       [](RiskSample& s, int i) {
+         if (i >= 38) s.pools["api"] = ApiPool(1, 10, 10);
+       },
+       0, 0.2,
+       "pool api: 1 instance, 10 connections; the largest instance holds 10 of size 10, "
+       "the busiest has 10 busy"},
+      {"one reconnect burst of 2,000 (a deploy) is not sustained churn",
+       [](RiskSample& s, int i) { s.connections_received_total = i >= 20 ? 3000 : 1000; }, 0, 0.2,
+       "connected_clients"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      const auto window = Polls(40, c.change);
+      const RiskAssessment a = AssessRisk(window, Target());
+      const CauseRisk& pool = a.Get(Cause::kPool);
+      INFO(Catch::Detail::stringify(pool.evidence));
+      CHECK(RiskOf(a, Cause::kPool) >= c.at_least);
+      CHECK(RiskOf(a, Cause::kPool) < c.below);
+      for (Cause other : kCauses) {
+        if (other == Cause::kPool) continue;
+        INFO("other cause " << CauseName(other));
+        CHECK(RiskOf(a, other) < 0.5);
+      }
+      bool found = false;
+      for (const auto& line : pool.evidence) found |= line.find(c.evidence) != std::string::npos;
+      CHECK(found);
+      CHECK_FALSE(pool.fix.empty());
+    }
+  }
+}
+
+TEST_CASE("pool fixes follow what drove the risk", "[risk][pool]") {
+  SECTION("exhausted: fewer round trips, an L1 cache, then a bigger pool") {
+    const auto w = Polls(10, [](RiskSample& s, int) { s.pools["api"] = ApiPool(1, 10, 10); });
+    const std::string fix = AssessRisk(w, Target()).Get(Cause::kPool).fix;
+    const auto mget = fix.find("MGET");
+    const auto l1 = fix.find("local (L1) cache");
+    const auto bigger = fix.find("bigger pool");
+    REQUIRE(mget != std::string::npos);
+    REQUIRE(l1 != std::string::npos);
+    REQUIRE(bigger != std::string::npos);
+    CHECK((mget < l1 && l1 < bigger));
+    CHECK_THAT(fix, !Catch::Contains("Raise maxclients"));
+  }
+  SECTION("churn: use a pool and pre-warm it") {
+    const auto w =
+        Polls(10, [](RiskSample& s, int i) { s.connections_received_total = 1000 + 500.0 * i; });
+    CHECK_THAT(AssessRisk(w, Target()).Get(Cause::kPool).fix,
+               Catch::Contains("Use a connection pool and pre-warm it"));
+  }
+  SECTION("the churn threshold comes from the config") {
+    const auto w =
+        Polls(10, [](RiskSample& s, int i) { s.connections_received_total = 1000 + 30.0 * i; });
+    TargetConfig t = Target();
+    CHECK(RiskOf(AssessRisk(w, t), Cause::kPool) < 0.2);
+    t.thresholds.connection_churn_warn_rate = 20;
+    CHECK(RiskOf(AssessRisk(w, t), Cause::kPool) >= 0.5);
+  }
+  SECTION("churn never pages on its own") {
+    const auto w =
+        Polls(10, [](RiskSample& s, int i) { s.connections_received_total = 1000 + 50000.0 * i; });
+    CHECK(RiskOf(AssessRisk(w, Target()), Cause::kPool) == Approx(kChurnRiskCap));
+  }
+  SECTION("the backlog evidence mentions churn when both happen") {
+    const auto w = Polls(10, [](RiskSample& s, int i) {
+      s.connections_received_total = 1000 + 400.0 * i;
+      s.queue_length = 300;
+    });
+    const RiskAssessment a = AssessRisk(w, Target());
+    CHECK(RiskOf(a, Cause::kBacklog) >= 0.5);
+    CHECK_THAT(a.Get(Cause::kBacklog).evidence,
+               Catch::VectorContains(std::string(
+                   "clients also open 400 new connections/s that do not stay (see pool): each "
+                   "one passes through this queue")));
   }
 }

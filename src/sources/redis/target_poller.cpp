@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
+#include "sources/redis/client_list_cadence.h"
 #include "sources/redis/secret.h"
 
 namespace rte {
 namespace {
 
-constexpr const char* kClientName = "redis-timeout-exporter";
 // A refused command is tried again after this long (ACLs and renames can change at runtime).
 constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
 // Longest wait between connect attempts to a failing target, and the most poll intervals.
@@ -128,7 +128,8 @@ void TargetPoller::SendBatch() {
       batch_.push_back({BatchStep::kAuth, std::move(argv)});
     }
     if (Wanted(OptionalCommand::kClient)) {
-      batch_.push_back({BatchStep::kSetName, {"CLIENT", "SETNAME", kClientName}});
+      batch_.push_back(
+          {BatchStep::kSetName, {"CLIENT", "SETNAME", std::string(kExporterClientName)}});
     }
   }
   if (multi_section_info_) {
@@ -236,8 +237,17 @@ void TargetPoller::CompleteBatch() {
     next_config_ = now + config_.config_interval.count();
   }
   if (got.clients) {
+    const Duration wait =
+        ClientListWait(got.clients->size(), config_.poll_interval, config_.client_list_interval);
+    // Half a poll of slack: the poll that is due then sends it even if it starts a bit early.
+    next_client_list_ = poll_started_ + wait.count() - config_.poll_interval.count() / 2;
+    const bool backed_off = wait.count() > 0;
+    if (backed_off != client_list_backed_off_) {
+      client_list_backed_off_ = backed_off;
+      spdlog::info("event=client_list_cadence target={} clients={} every={}", config_.name,
+                   got.clients->size(), backed_off ? FormatDuration(wait) : std::string("poll"));
+    }
     clients_ = std::move(got.clients);
-    next_client_list_ = now + config_.client_list_interval.count();
   }
   RedisSnapshot snap = std::move(*got.snapshot);
   snap.taken_at_mono = now;

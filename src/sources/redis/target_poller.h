@@ -74,6 +74,7 @@ class TargetPoller {
   // Slower cadences and managed-Redis fallbacks.
   Nanos next_config_ = 0;
   Nanos next_client_list_ = 0;
+  bool client_list_backed_off_ = false;  // many clients: CLIENT LIST less often than each poll
   std::map<OptionalCommand, bool> supported_;
   std::map<OptionalCommand, Nanos> retry_refused_at_;
   std::optional<std::map<std::string, std::string>> config_values_;
