@@ -347,7 +347,8 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
           Ms(*now.tcp_rtt), Ms(*now.ping_p99)));
     }
   }
-  if (now.ping_p50 && stalls.busy() < kBlockedBusyShare) {
+  if (now.ping_p50 && now.ping_samples >= kLatencyBudgetMinSamples &&
+      stalls.busy() < kBlockedBusyShare) {
     // A typical round trip over budget is a slow path even far from the timeout: it rises from
     // the budget and warns at twice it (a margin for a busy exporter host), never pages.
     risk = std::max(risk, std::min(kLatencyBudgetRiskCap,

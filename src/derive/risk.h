@@ -43,6 +43,9 @@ const char* MissingReasonText(MissingReason reason);
 // The numbers of the model, by the names docs/risk.md uses.
 // An evicting policy makes room instead of failing writes: memory risk is capped at this.
 inline constexpr double kEvictingMemoryRiskCap = 0.4;
+// The p50-over-budget component needs this many PINGs in the window: a median of a handful
+// (the first seconds, a loaded exporter host) is one slow sample, not a slow path.
+inline constexpr size_t kLatencyBudgetMinSamples = 10;
 // A PING p50 over budget is a slow path, never on its own a page: capped at this.
 inline constexpr double kLatencyBudgetRiskCap = 0.6;
 // The p50 component warns at this multiple of latency_budget and is critical at the second.
@@ -105,6 +108,7 @@ struct RiskSample {
   std::optional<double> connect_tcp_duration;  // TCP handshake of the fresh-connect probe
   // network
   std::optional<double> ping_p50, ping_p99;
+  size_t ping_samples = 0;  // round trips behind the quantiles
   double ping_timeouts_total = 0;
   std::optional<double> tcp_rtt;
   std::optional<double> tcp_retransmits_total;

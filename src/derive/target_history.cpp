@@ -124,6 +124,7 @@ void TargetHistory::AdvanceLatency(const ProbeFigures& probe, Nanos now) {
   report_.latency.window_p50 = latency_window_.QuantileSeconds(0.5);
   report_.latency.window_p99 = latency_window_.QuantileSeconds(0.99);
   report_.latency.window_max = latency_window_.QuantileSeconds(1.0);
+  report_.latency.window_samples = latency_window_.size();
   for (const RttSample& s : probe.large_rtts) large_payload_window_.Add(s.at, s.rtt);
   large_payload_window_.Prune(now);
   report_.latency.large_payload_p50 = large_payload_window_.QuantileSeconds(0.5);
@@ -183,6 +184,7 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSna
   s.connect_tcp_duration = p.connect_tcp_seconds;
   s.ping_p50 = report_.latency.window_p50;
   s.ping_p99 = report_.latency.window_p99;
+  s.ping_samples = report_.latency.window_samples;
   s.ping_timeouts_total = p.ping_timeouts;
   s.tcp_rtt = p.tcp_rtt_seconds;
   s.tcp_retransmits_total = p.tcp_retransmits_total;

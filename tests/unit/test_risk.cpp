@@ -20,6 +20,7 @@ RiskSample Healthy(Nanos at) {
   s.connections_received_total = 100 + static_cast<double>(at / kSec);
   s.ping_p50 = 0.0002;
   s.ping_p99 = 0.0005;
+  s.ping_samples = 60;
   s.tcp_rtt = 0.00005;
   s.used_memory = 10e6;
   s.maxmemory = 100e6;
@@ -560,5 +561,18 @@ TEST_CASE("pool fixes follow what drove the risk", "[risk][pool]") {
                Catch::VectorContains(std::string(
                    "clients also open 400 new connections/s that do not stay (see pool): each "
                    "one passes through this queue")));
+  }
+}
+
+TEST_CASE("the latency budget needs enough PINGs to mean a slow path", "[risk]") {
+  // Three slow PINGs at startup on a loaded host are not a slow path; sixty are.
+  for (const auto& [samples, warns] : {std::pair<size_t, bool>{3, false}, {60, true}}) {
+    auto w = Window([samples = samples](RiskSample&, RiskSample& n) {
+      n.ping_p50 = 0.005;
+      n.ping_p99 = 0.006;
+      n.ping_samples = samples;
+    });
+    INFO(samples << " samples");
+    CHECK((RiskOf(AssessRisk(w, Target()), Cause::kNetwork) >= 0.5) == warns);
   }
 }
