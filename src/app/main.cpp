@@ -134,9 +134,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  rte::Daemon daemon(
-      {config_file, flags.values["web.listen-address"], flags.values["path.procfs"],
-       flags.values["path.sysfs"]});
+  rte::Daemon daemon({config_file, flags.values["web.listen-address"], flags.values["path.procfs"],
+                      flags.values["path.sysfs"]});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

@@ -92,9 +92,9 @@ int IntValue(const YAML::Node& node, const std::string& key, int min, int max) {
 }
 
 // Visits every key of a mapping; keys the handler does not know are errors.
-void ForEachKey(const YAML::Node& map, const std::string& path,
-                const std::function<bool(const std::string&, const YAML::Node&,
-                                         const std::string&)>& handler) {
+void ForEachKey(
+    const YAML::Node& map, const std::string& path,
+    const std::function<bool(const std::string&, const YAML::Node&, const std::string&)>& handler) {
   if (!map.IsMap()) Fail(map, path.empty() ? "(top level)" : path, "expected a mapping");
   std::set<std::string> seen;
   for (const auto& item : map) {
@@ -121,7 +121,8 @@ double RatioValue(const YAML::Node& node, const std::string& key, double max) {
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
     Fail(node, key, "'" + text + "' is not a number");
   }
-  if (value <= 0 || value > max) Fail(node, key, "must be above 0 and at most " + std::to_string(max).substr(0, 4));
+  if (value <= 0 || value > max)
+    Fail(node, key, "must be above 0 and at most " + std::to_string(max).substr(0, 4));
   return value;
 }
 
@@ -152,27 +153,27 @@ void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresh
       {"backlog_warn_ratio", &RiskThresholds::backlog_warn_ratio, 1},
       {"backlog_crit_ratio", &RiskThresholds::backlog_crit_ratio, 1},
   };
-  ForEachKey(node, path, [&](const std::string& key, const YAML::Node& value,
-                             const std::string& key_path) {
-    for (const auto& r : kRatios) {
-      if (key == r.name) {
-        t.*r.field = RatioValue(value, key_path, r.max);
-        return true;
-      }
-    }
-    if (key == "latency_budget") {
-      t.latency_budget = DurationValue(value, key_path);
-    } else if (key == "risk_window") {
-      t.risk_window = DurationValue(value, key_path);
-    } else if (key == "expected_connection_burst") {
-      t.expected_connection_burst = IntValue(value, key_path, 1, 10'000'000);
-    } else if (key == "connection_churn_warn_rate") {
-      t.connection_churn_warn_rate = IntValue(value, key_path, 1, 10'000'000);
-    } else {
-      return false;
-    }
-    return true;
-  });
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               for (const auto& r : kRatios) {
+                 if (key == r.name) {
+                   t.*r.field = RatioValue(value, key_path, r.max);
+                   return true;
+                 }
+               }
+               if (key == "latency_budget") {
+                 t.latency_budget = DurationValue(value, key_path);
+               } else if (key == "risk_window") {
+                 t.risk_window = DurationValue(value, key_path);
+               } else if (key == "expected_connection_burst") {
+                 t.expected_connection_burst = IntValue(value, key_path, 1, 10'000'000);
+               } else if (key == "connection_churn_warn_rate") {
+                 t.connection_churn_warn_rate = IntValue(value, key_path, 1, 10'000'000);
+               } else {
+                 return false;
+               }
+               return true;
+             });
   const std::pair<double, double> bands[] = {
       {t.pool_warn_ratio, t.pool_crit_ratio},
       {t.pool_size_warn_ratio, t.pool_size_crit_ratio},
@@ -221,20 +222,20 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
 PoolConfig ParsePool(const YAML::Node& node, const std::string& path) {
   PoolConfig pool;
   bool has_size = false;
-  ForEachKey(node, path, [&](const std::string& key, const YAML::Node& value,
-                             const std::string& key_path) {
-    if (key == "name") {
-      pool.name = Scalar(value, key_path);
-    } else if (key == "client_name") {
-      pool.client_name = Scalar(value, key_path);
-    } else if (key == "size") {
-      pool.size = IntValue(value, key_path, 1, 10'000'000);
-      has_size = true;
-    } else {
-      return false;
-    }
-    return true;
-  });
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (key == "name") {
+                 pool.name = Scalar(value, key_path);
+               } else if (key == "client_name") {
+                 pool.client_name = Scalar(value, key_path);
+               } else if (key == "size") {
+                 pool.size = IntValue(value, key_path, 1, 10'000'000);
+                 has_size = true;
+               } else {
+                 return false;
+               }
+               return true;
+             });
   if (pool.name.empty()) Fail(node, path + ".name", "is required");
   if (pool.client_name.empty()) Fail(node, path + ".client_name", "is required");
   if (!has_size) Fail(node, path + ".size", "is required");
@@ -256,45 +257,46 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   Defaults local = global;
   local.poll_timeout_node = YAML::Node();
   bool has_address = false;
-  ForEachKey(node, path, [&](const std::string& key, const YAML::Node& value,
-                             const std::string& key_path) {
-    if (ApplyDefaultKey(local, key, value, key_path)) return true;
-    if (key == "name") {
-      target.name = Scalar(value, key_path);
-      if (!ValidTargetName(target.name)) {
-        Fail(value, key_path, "use 1-128 characters from [A-Za-z0-9_.:-]");
-      }
-    } else if (key == "address") {
-      auto ep = ParseEndpoint(Scalar(value, key_path));
-      if (!ep.ok()) Fail(value, key_path, ep.error());
-      target.endpoint = ep.value();
-      has_address = true;
-    } else if (key == "local") {
-      const std::string text = Scalar(value, key_path);
-      if (text != "true" && text != "false") Fail(value, key_path, "expected true or false");
-      target.local = text == "true";
-    } else if (key == "username") {
-      target.username = Scalar(value, key_path);
-    } else if (key == "password_file") {
-      target.password.file = Scalar(value, key_path);
-    } else if (key == "password_env") {
-      target.password.env_var = Scalar(value, key_path);
-    } else if (key == "pools") {
-      if (!value.IsSequence()) Fail(value, key_path, "expected a list of pools");
-      std::set<std::string> names;
-      for (size_t i = 0; i < value.size(); ++i) {
-        const std::string pool_path = key_path + "[" + std::to_string(i) + "]";
-        PoolConfig pool = ParsePool(value[i], pool_path);
-        if (!names.insert(pool.name).second) {
-          Fail(value[i], pool_path + ".name", "duplicate pool name '" + pool.name + "'");
-        }
-        target.pools.push_back(std::move(pool));
-      }
-    } else {
-      return false;
-    }
-    return true;
-  });
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (ApplyDefaultKey(local, key, value, key_path)) return true;
+               if (key == "name") {
+                 target.name = Scalar(value, key_path);
+                 if (!ValidTargetName(target.name)) {
+                   Fail(value, key_path, "use 1-128 characters from [A-Za-z0-9_.:-]");
+                 }
+               } else if (key == "address") {
+                 auto ep = ParseEndpoint(Scalar(value, key_path));
+                 if (!ep.ok()) Fail(value, key_path, ep.error());
+                 target.endpoint = ep.value();
+                 has_address = true;
+               } else if (key == "local") {
+                 const std::string text = Scalar(value, key_path);
+                 if (text != "true" && text != "false")
+                   Fail(value, key_path, "expected true or false");
+                 target.local = text == "true";
+               } else if (key == "username") {
+                 target.username = Scalar(value, key_path);
+               } else if (key == "password_file") {
+                 target.password.file = Scalar(value, key_path);
+               } else if (key == "password_env") {
+                 target.password.env_var = Scalar(value, key_path);
+               } else if (key == "pools") {
+                 if (!value.IsSequence()) Fail(value, key_path, "expected a list of pools");
+                 std::set<std::string> names;
+                 for (size_t i = 0; i < value.size(); ++i) {
+                   const std::string pool_path = key_path + "[" + std::to_string(i) + "]";
+                   PoolConfig pool = ParsePool(value[i], pool_path);
+                   if (!names.insert(pool.name).second) {
+                     Fail(value[i], pool_path + ".name", "duplicate pool name '" + pool.name + "'");
+                   }
+                   target.pools.push_back(std::move(pool));
+                 }
+               } else {
+                 return false;
+               }
+               return true;
+             });
   if (target.name.empty()) Fail(node, path + ".name", "is required");
   if (!has_address) Fail(node, path + ".address", "is required");
   if (!target.password.file.empty() && !target.password.env_var.empty()) {
@@ -322,8 +324,7 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
           local.poll_timeout_node.IsDefined() ? local.poll_timeout_node : global.poll_timeout_node;
       Fail(where.IsDefined() ? where : node,
            local.poll_timeout_node.IsDefined() ? path + ".poll_timeout" : "poll_timeout",
-           "must not be longer than poll_interval (" + FormatDuration(target.poll_interval) +
-               ")");
+           "must not be longer than poll_interval (" + FormatDuration(target.poll_interval) + ")");
     }
   } else {
     target.poll_timeout = std::min<Duration>(3s, target.poll_interval);
@@ -337,15 +338,15 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
   config.source_file = file_name;
   Defaults global;
   YAML::Node targets;
-  ForEachKey(root, "", [&](const std::string& key, const YAML::Node& value,
-                           const std::string& key_path) {
-    if (ApplyDefaultKey(global, key, value, key_path)) return true;
-    if (key == "targets") {
-      targets = value;
-      return true;
-    }
-    return false;
-  });
+  ForEachKey(root, "",
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (ApplyDefaultKey(global, key, value, key_path)) return true;
+               if (key == "targets") {
+                 targets = value;
+                 return true;
+               }
+               return false;
+             });
   if (!targets.IsDefined() || targets.IsNull()) Fail(root, "targets", "is required");
   if (!targets.IsSequence()) Fail(targets, "targets", "expected a list of targets");
   std::set<std::string> names;

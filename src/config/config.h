@@ -41,7 +41,7 @@ struct SecretSource {
 
 // Where each cause's risk turns "warn" (0.5) and "critical" (0.8); docs/risk.md explains them.
 struct RiskThresholds {
-  double pool_warn_ratio = 0.8;          // connected_clients / maxclients
+  double pool_warn_ratio = 0.8;  // connected_clients / maxclients
   double pool_crit_ratio = 0.95;
   // Busy connections of a pool's busiest instance / its declared size, as held in nearly
   // every sample of the window (kPoolSustainedShare).
@@ -50,14 +50,14 @@ struct RiskThresholds {
   // New connections per second that did not stay open, sustained over the window: clients
   // that connect per request instead of pooling. Pooled clients stay far below it.
   int connection_churn_warn_rate = 100;
-  Duration latency_budget = 1ms;         // PING p50 above this: the path is slow (guide: >1 ms same-AZ)
-  double latency_warn_ratio = 0.25;      // PING p99 / client_timeout
+  Duration latency_budget = 1ms;     // PING p50 above this: the path is slow (guide: >1 ms same-AZ)
+  double latency_warn_ratio = 0.25;  // PING p99 / client_timeout
   double latency_crit_ratio = 0.5;
-  double memory_warn_ratio = 0.9;        // used_memory / maxmemory
+  double memory_warn_ratio = 0.9;  // used_memory / maxmemory
   double memory_crit_ratio = 0.98;
-  double system_memory_warn_ratio = 0.8; // used_memory / system memory when maxmemory is 0
+  double system_memory_warn_ratio = 0.8;  // used_memory / system memory when maxmemory is 0
   double system_memory_crit_ratio = 0.95;
-  double slowlog_busy_warn_ratio = 0.05; // share of the window spent in slow commands
+  double slowlog_busy_warn_ratio = 0.05;  // share of the window spent in slow commands
   double slowlog_busy_crit_ratio = 0.25;
   double slowlog_longest_warn_ratio = 0.25;  // longest slow command / client_timeout
   double slowlog_longest_crit_ratio = 0.5;
@@ -65,9 +65,9 @@ struct RiskThresholds {
   // saturated event loop, visible even with SLOWLOG off.
   double command_busy_warn_ratio = 0.5;
   double command_busy_crit_ratio = 0.8;
-  double backlog_warn_ratio = 0.5;       // accept queue length / max
+  double backlog_warn_ratio = 0.5;  // accept queue length / max
   double backlog_crit_ratio = 1.0;
-  int expected_connection_burst = 0;     // 0: not set
+  int expected_connection_burst = 0;  // 0: not set
   Duration risk_window = 60s;
 
   bool operator==(const RiskThresholds&) const = default;

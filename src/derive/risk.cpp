@@ -45,9 +45,7 @@ struct Window {
     // With one sample the window has no length yet; judge shares against the configured one.
     return span > 0 ? span : ToSeconds(t.risk_window);
   }
-  std::string Label(const RiskThresholds& t) const {
-    return fmt::format("{:.0f} s", seconds(t));
-  }
+  std::string Label(const RiskThresholds& t) const { return fmt::format("{:.0f} s", seconds(t)); }
   // Samples whose new data arrived inside the window (the oldest one's arrived before it).
   std::span<const RiskSample> inside() const {
     return samples.size() > 1 ? samples.subspan(1) : samples;
@@ -119,7 +117,8 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg, const Churn& churn) {
     out.evidence.push_back(fmt::format("connected_clients {:.0f} of maxclients {:.0f} ({})",
                                        *now.connected_clients, *now.maxclients, Pct(fill)));
   }
-  if (auto rejected = Increase(w.oldest().rejected_connections_total, now.rejected_connections_total)) {
+  if (auto rejected =
+          Increase(w.oldest().rejected_connections_total, now.rejected_connections_total)) {
     measured = true;
     if (*rejected > 0) {
       limit_risk = 1;
@@ -131,8 +130,8 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg, const Churn& churn) {
   if (refused > 0) {
     measured = true;
     limit_risk = 1;
-    out.evidence.push_back(fmt::format(
-        "{:.0f} fresh connections answered 'max number of clients reached'", refused));
+    out.evidence.push_back(
+        fmt::format("{:.0f} fresh connections answered 'max number of clients reached'", refused));
   }
   risk = limit_risk;
 
@@ -237,9 +236,9 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg, const Churn& churn) {
 // Everything the server itself says about how long its event loop was blocked in the window:
 // the witnesses the blocking ("slowlog") cause is judged on and the network cause discounts.
 struct Stalls {
-  double longest = 0;           // longest stall any witness saw (s)
-  std::string longest_witness;  // which witness, for the evidence
-  double slowlog_busy = 0;      // share of the window in slow commands (SLOWLOG)
+  double longest = 0;                  // longest stall any witness saw (s)
+  std::string longest_witness;         // which witness, for the evidence
+  double slowlog_busy = 0;             // share of the window in slow commands (SLOWLOG)
   std::optional<double> command_busy;  // share of the window executing commands (commandstats)
   double slowlog_longest = 0;
   double command_mean = 0;  // longest average call between two polls (commandstats)
@@ -303,8 +302,8 @@ Stalls FindStalls(const Window& w, const RiskThresholds& t) {
     out.slowlog_busy = *spent / w.seconds(t);
   }
   double span = 0;
-  if (auto cmd = Spread(w.samples, [](const RiskSample& s) { return s.command_seconds_total; },
-                        &span)) {
+  if (auto cmd = Spread(
+          w.samples, [](const RiskSample& s) { return s.command_seconds_total; }, &span)) {
     out.judged = true;
     if (span > 0) out.command_busy = std::max(0.0, cmd->second - cmd->first) / span;
   }
@@ -355,22 +354,23 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
                                    Ramp(*now.ping_p50, kLatencyBudgetWarnMultiple * budget,
                                         kLatencyBudgetCritMultiple * budget)));
     if (*now.ping_p50 > budget) {
-      out.evidence.push_back(fmt::format("PING p50 {} is over the latency budget {}",
-                                         Ms(*now.ping_p50), Ms(budget)));
+      out.evidence.push_back(
+          fmt::format("PING p50 {} is over the latency budget {}", Ms(*now.ping_p50), Ms(budget)));
     }
   }
   if (now.tcp_rtt) {
     // One smoothed value, inflated by delayed ACKs when the server replies late and by
     // scheduling on a busy host: it counts only against client_timeout, like the p99.
     risk = std::max(risk, Ramp(*now.tcp_rtt / timeout, t.latency_warn_ratio, t.latency_crit_ratio));
-    out.evidence.push_back(fmt::format("kernel TCP RTT {} (excludes server time)", Ms(*now.tcp_rtt)));
+    out.evidence.push_back(
+        fmt::format("kernel TCP RTT {} (excludes server time)", Ms(*now.tcp_rtt)));
   }
   if (auto retrans = Increase(w.oldest().tcp_retransmits_total, now.tcp_retransmits_total);
       retrans && *retrans > 0) {
     risk = std::max(risk, Ramp(*retrans, kRetransmitsWarn, kRetransmitsCrit));
-    out.evidence.push_back(fmt::format(
-        "{:.0f} TCP retransmits on the probe connection in the last {} (packet loss)", *retrans,
-        w.Label(t)));
+    out.evidence.push_back(
+        fmt::format("{:.0f} TCP retransmits on the probe connection in the last {} (packet loss)",
+                    *retrans, w.Label(t)));
   }
   const double large_timeouts =
       now.large_payload_timeouts_total - w.oldest().large_payload_timeouts_total;
@@ -383,8 +383,9 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
   } else if (now.large_payload_p50 && now.ping_p50 &&
              *now.large_payload_p50 > kLargePayloadSlowMultiple * *now.ping_p50 &&
              *now.large_payload_p50 > budget) {
-    risk = std::max({risk, kWarnRisk, Ramp(*now.large_payload_p50 / timeout, t.latency_warn_ratio,
-                                           t.latency_crit_ratio)});
+    risk = std::max(
+        {risk, kWarnRisk,
+         Ramp(*now.large_payload_p50 / timeout, t.latency_warn_ratio, t.latency_crit_ratio)});
     out.evidence.push_back(fmt::format(
         "a few-KB ECHO takes {} (median) against {} for PING: large packets are slow on the path "
         "(MTU, loss)",
@@ -396,8 +397,8 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
           "{:.0f} PINGs timed out while the server itself was blocked (see slowlog)", failures));
     } else {
       risk = 1;
-      out.evidence.push_back(fmt::format("{:.0f} PINGs got no reply within client_timeout {}",
-                                         failures, Ms(timeout)));
+      out.evidence.push_back(
+          fmt::format("{:.0f} PINGs got no reply within client_timeout {}", failures, Ms(timeout)));
     }
   }
   out.risk = risk;
@@ -429,14 +430,15 @@ CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
     // Eviction policies make room instead of failing writes: at most a warning. Over the limit
     // under a policy that refuses writes, the next write fails whether or not one came lately.
     risk = !rejects_writes ? std::min(kEvictingMemoryRiskCap, r) : fill >= 1 ? 1.0 : r;
-    out.evidence.push_back(fmt::format("used_memory {:.1f} MiB of maxmemory {:.1f} MiB ({}), "
-                                       "policy {}",
-                                       *now.used_memory / 1048576, *now.maxmemory / 1048576,
-                                       Pct(fill), policy));
+    out.evidence.push_back(
+        fmt::format("used_memory {:.1f} MiB of maxmemory {:.1f} MiB ({}), "
+                    "policy {}",
+                    *now.used_memory / 1048576, *now.maxmemory / 1048576, Pct(fill), policy));
   } else if (now.system_memory && *now.system_memory > 0) {
     const double fill = *now.used_memory / *now.system_memory;
     risk = Ramp(fill, t.system_memory_warn_ratio, t.system_memory_crit_ratio);
-    out.evidence.push_back(fmt::format("no maxmemory: used_memory is {} of system memory", Pct(fill)));
+    out.evidence.push_back(
+        fmt::format("no maxmemory: used_memory is {} of system memory", Pct(fill)));
   }
   if (auto oom = Increase(w.oldest().oom_errors_total, now.oom_errors_total); oom && *oom > 0) {
     risk = 1;
@@ -469,30 +471,35 @@ std::string SlowlogFix(const std::map<std::string, double>& by_command) {
   if (has("sort") || has("sort_ro")) fix += "Avoid SORT on large sets. ";
   if (has("debug")) fix += "DEBUG must not run against production. ";
   if (has("flushall") || has("flushdb")) fix += "Use FLUSHALL ASYNC / FLUSHDB ASYNC. ";
-  return fix + "Move heavy or administrative commands to a replica; SLOWLOG GET 25 names the callers.";
+  return fix +
+         "Move heavy or administrative commands to a replica; SLOWLOG GET 25 names the callers.";
 }
 
 std::string BlockingFix(const Stalls& st, const std::map<std::string, double>& by_command,
                         const RiskSample& now) {
   std::string fix;
   if (st.longest_witness == "fork" || st.spike_event == "fork") {
-    fix += "Fork stalls grow with the dataset: keep each instance smaller (shard), disable "
-           "transparent huge pages (echo never > /sys/kernel/mm/transparent_hugepage/enabled), "
-           "let replicas do the persistence (save \"\" and appendonly no on the master), "
-           "schedule BGSAVE off-peak. ";
+    fix +=
+        "Fork stalls grow with the dataset: keep each instance smaller (shard), disable "
+        "transparent huge pages (echo never > /sys/kernel/mm/transparent_hugepage/enabled), "
+        "let replicas do the persistence (save \"\" and appendonly no on the master), "
+        "schedule BGSAVE off-peak. ";
   }
   if (now.swap_bytes && *now.swap_bytes >= kSwapWarnBytes) {
-    fix += "Redis is swapping: keep maxmemory well below the host's memory, vm.swappiness=1, "
-           "move other memory users off the host. ";
+    fix +=
+        "Redis is swapping: keep maxmemory well below the host's memory, vm.swappiness=1, "
+        "move other memory users off the host. ";
   }
   if (st.spike_event.rfind("aof", 0) == 0) {
-    fix += "AOF fsync stalls: appendfsync everysec (not always), no-appendfsync-on-rewrite yes, "
-           "a faster disk. ";
+    fix +=
+        "AOF fsync stalls: appendfsync everysec (not always), no-appendfsync-on-rewrite yes, "
+        "a faster disk. ";
   }
   if (st.spike_event.find("expire") != std::string::npos ||
       st.spike_event.find("eviction") != std::string::npos) {
-    fix += "Expiry or eviction cycles: spread TTLs (no mass expiry at one instant), lazyfree-"
-           "lazy-eviction yes and lazyfree-lazy-expire yes. ";
+    fix +=
+        "Expiry or eviction cycles: spread TTLs (no mass expiry at one instant), lazyfree-"
+        "lazy-eviction yes and lazyfree-lazy-expire yes. ";
   }
   std::map<std::string, double> commands = by_command;
   if (!st.command_mean_name.empty()) commands[st.command_mean_name] += st.command_mean;
@@ -500,8 +507,9 @@ std::string BlockingFix(const Stalls& st, const std::map<std::string, double>& b
     fix += SlowlogFix(commands) + " INFO commandstats (usec_per_call) names the slow commands. ";
   }
   if (now.latency_monitor_threshold && *now.latency_monitor_threshold == 0) {
-    fix += "Turn on the latency monitor (CONFIG SET latency-monitor-threshold 100) so Redis "
-           "records which stall it was (fork, AOF fsync, expiry, a command).";
+    fix +=
+        "Turn on the latency monitor (CONFIG SET latency-monitor-threshold 100) so Redis "
+        "records which stall it was (fork, AOF fsync, expiry, a command).";
   }
   while (!fix.empty() && fix.back() == ' ') fix.pop_back();
   return fix;
@@ -517,21 +525,20 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
     return out;
   }
   const double timeout = ToSeconds(cfg.client_timeout);
-  double risk = std::max({Ramp(st.slowlog_busy, t.slowlog_busy_warn_ratio, t.slowlog_busy_crit_ratio),
-                          Ramp(st.command_busy.value_or(0), t.command_busy_warn_ratio,
-                               t.command_busy_crit_ratio),
-                          Ramp(st.longest / timeout, t.slowlog_longest_warn_ratio,
-                               t.slowlog_longest_crit_ratio)});
+  double risk = std::max(
+      {Ramp(st.slowlog_busy, t.slowlog_busy_warn_ratio, t.slowlog_busy_crit_ratio),
+       Ramp(st.command_busy.value_or(0), t.command_busy_warn_ratio, t.command_busy_crit_ratio),
+       Ramp(st.longest / timeout, t.slowlog_longest_warn_ratio, t.slowlog_longest_crit_ratio)});
   std::map<std::string, double> by_command;
   for (const auto& [command, seconds] : now.slowlog_seconds_by_command) {
     auto it = w.oldest().slowlog_seconds_by_command.find(command);
     const double before = it == w.oldest().slowlog_seconds_by_command.end() ? 0 : it->second;
     if (seconds - before > 0) by_command[command] = seconds - before;
   }
-  const std::string slowlog_state =
-      now.slowlog_refused ? " though SLOWLOG is refused"
-      : now.slowlog_threshold && *now.slowlog_threshold < 0 ? " though SLOWLOG is off"
-                                                            : "";
+  const std::string slowlog_state = now.slowlog_refused ? " though SLOWLOG is refused"
+                                    : now.slowlog_threshold && *now.slowlog_threshold < 0
+                                        ? " though SLOWLOG is off"
+                                        : "";
   if (st.slowlog_busy > 0) {
     out.evidence.push_back(fmt::format("slow commands took {} of the last {}",
                                        st.slowlog_busy >= 0.001 ? Pct(st.slowlog_busy) : "<0.1%",
@@ -542,14 +549,14 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
                                        Ms(st.slowlog_longest), Ms(timeout)));
   }
   if (st.command_busy && *st.command_busy >= t.command_busy_warn_ratio / 2) {
-    out.evidence.push_back(fmt::format(
-        "Redis spent {} of the last {} executing commands (commandstats){}",
-        Pct(*st.command_busy), w.Label(t), slowlog_state));
+    out.evidence.push_back(
+        fmt::format("Redis spent {} of the last {} executing commands (commandstats){}",
+                    Pct(*st.command_busy), w.Label(t), slowlog_state));
   }
   if (st.command_mean >= t.slowlog_longest_warn_ratio / 2 * timeout) {
-    out.evidence.push_back(fmt::format(
-        "{} took {} per call on average between two polls (commandstats){}", st.command_mean_name,
-        Ms(st.command_mean), slowlog_state));
+    out.evidence.push_back(
+        fmt::format("{} took {} per call on average between two polls (commandstats){}",
+                    st.command_mean_name, Ms(st.command_mean), slowlog_state));
   }
   if (st.fork) {
     out.evidence.push_back(fmt::format(
@@ -577,7 +584,8 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
   for (const auto& [command, seconds] : by_command) top.emplace_back(seconds, command);
   std::sort(top.rbegin(), top.rend());
   for (size_t i = 0; i < std::min<size_t>(3, top.size()); ++i) {
-    out.evidence.push_back(fmt::format("top: {} ({} in the window)", top[i].second, Ms(top[i].first)));
+    out.evidence.push_back(
+        fmt::format("top: {} ({} in the window)", top[i].second, Ms(top[i].first)));
   }
   if (!now.up && now.poll_timed_out) {
     out.evidence.push_back("the last poll got no reply in time: the server may be blocked now");
@@ -610,7 +618,8 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
       fill_max = std::max(fill_max, *s.queue_length / *s.queue_max);
     }
     if (i > 0) {
-      if (auto d = Increase(w.samples[i - 1].connections_received_total, s.connections_received_total)) {
+      if (auto d =
+              Increase(w.samples[i - 1].connections_received_total, s.connections_received_total)) {
         burst = std::max(burst, *d);
       }
       // A TCP handshake that needed a SYN retransmit (the first comes after 1 s).
@@ -618,8 +627,8 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
     }
   }
   double risk = Ramp(fill_max, t.backlog_warn_ratio, t.backlog_crit_ratio);
-  out.evidence.push_back(fmt::format("accept queue peaked at {:.0f}% of its max {:.0f}",
-                                     fill_max * 100, *queue_max));
+  out.evidence.push_back(
+      fmt::format("accept queue peaked at {:.0f}% of its max {:.0f}", fill_max * 100, *queue_max));
   const auto overflows = Increase(w.oldest().listen_overflows_total, now.listen_overflows_total);
   if (overflows && *overflows > 0) {
     // ListenOverflows is one counter for the whole host: blame this target only when its own
@@ -630,8 +639,8 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
     if (own_queue || own_burst || slow_connect) {
       risk = 1;
       out.evidence.push_back(fmt::format(
-          "{:.0f} listen-queue overflows on this host in the last {}{}{}{}", *overflows,
-          w.Label(t), own_queue ? "; this queue was full" : "",
+          "{:.0f} listen-queue overflows on this host in the last {}{}{}{}", *overflows, w.Label(t),
+          own_queue ? "; this queue was full" : "",
           own_burst ? fmt::format("; {:.0f} connections arrived between two polls", burst) : "",
           slow_connect ? "; fresh connects needed SYN retransmits" : ""));
     } else {
@@ -647,8 +656,9 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
                                        *queue_max, t.expected_connection_burst));
   }
   if (now.tcp_backlog && *now.tcp_backlog > *queue_max) {
-    out.evidence.push_back(fmt::format("tcp-backlog {:.0f} is capped to {:.0f} by net.core.somaxconn",
-                                       *now.tcp_backlog, *queue_max));
+    out.evidence.push_back(
+        fmt::format("tcp-backlog {:.0f} is capped to {:.0f} by net.core.somaxconn",
+                    *now.tcp_backlog, *queue_max));
   }
   if (risk > 0 && churn.rate && churn.risk >= kWarnRisk) {
     out.evidence.push_back(fmt::format(
@@ -669,22 +679,32 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
 
 const char* MissingReasonName(MissingReason reason) {
   switch (reason) {
-    case MissingReason::kNone: return "";
-    case MissingReason::kNoSamples: return "no_samples";
-    case MissingReason::kTargetDown: return "target_down";
-    case MissingReason::kMaxclientsUnknown: return "maxclients_unknown";
-    case MissingReason::kSlowlogRefused: return "slowlog_refused";
-    case MissingReason::kNotLocal: return "not_local";
-    case MissingReason::kListenQueueUnavailable: return "listen_queue_unavailable";
+    case MissingReason::kNone:
+      return "";
+    case MissingReason::kNoSamples:
+      return "no_samples";
+    case MissingReason::kTargetDown:
+      return "target_down";
+    case MissingReason::kMaxclientsUnknown:
+      return "maxclients_unknown";
+    case MissingReason::kSlowlogRefused:
+      return "slowlog_refused";
+    case MissingReason::kNotLocal:
+      return "not_local";
+    case MissingReason::kListenQueueUnavailable:
+      return "listen_queue_unavailable";
   }
   return "unknown";
 }
 
 const char* MissingReasonText(MissingReason reason) {
   switch (reason) {
-    case MissingReason::kNone: return "";
-    case MissingReason::kNoSamples: return "not judged yet: waiting for the first polls and probes";
-    case MissingReason::kTargetDown: return "not judged: the target did not answer the last poll";
+    case MissingReason::kNone:
+      return "";
+    case MissingReason::kNoSamples:
+      return "not judged yet: waiting for the first polls and probes";
+    case MissingReason::kTargetDown:
+      return "not judged: the target did not answer the last poll";
     case MissingReason::kMaxclientsUnknown:
       return "not judged: maxclients could not be read (CONFIG refused, Redis before 7.0) and no "
              "client pool with a size is configured";
@@ -701,11 +721,16 @@ const char* MissingReasonText(MissingReason reason) {
 
 const char* CauseName(Cause cause) {
   switch (cause) {
-    case Cause::kPool: return "pool";
-    case Cause::kNetwork: return "network";
-    case Cause::kMemory: return "memory";
-    case Cause::kSlowlog: return "slowlog";
-    case Cause::kBacklog: return "backlog";
+    case Cause::kPool:
+      return "pool";
+    case Cause::kNetwork:
+      return "network";
+    case Cause::kMemory:
+      return "memory";
+    case Cause::kSlowlog:
+      return "slowlog";
+    case Cause::kBacklog:
+      return "backlog";
   }
   return "unknown";
 }
@@ -719,10 +744,14 @@ RiskLevel LevelOf(const std::optional<double>& risk) {
 
 const char* LevelName(RiskLevel level) {
   switch (level) {
-    case RiskLevel::kOk: return "ok";
-    case RiskLevel::kWarn: return "warn";
-    case RiskLevel::kCritical: return "critical";
-    case RiskLevel::kUnknown: return "unknown";
+    case RiskLevel::kOk:
+      return "ok";
+    case RiskLevel::kWarn:
+      return "warn";
+    case RiskLevel::kCritical:
+      return "critical";
+    case RiskLevel::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }

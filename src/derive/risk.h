@@ -90,8 +90,8 @@ inline constexpr double kCritRisk = 0.8;
 // What one poll contributes to the risk model: plain numbers, cumulative counters as read.
 struct RiskSample {
   Nanos at = 0;
-  bool up = false;               // the poll succeeded
-  bool poll_timed_out = false;   // connected but Redis did not answer in time
+  bool up = false;              // the poll succeeded
+  bool poll_timed_out = false;  // connected but Redis did not answer in time
   // pool
   std::optional<double> connected_clients, maxclients, rejected_connections_total;
   std::optional<double> connections_received_total;
@@ -102,9 +102,9 @@ struct RiskSample {
     double largest_instance = 0;  // connections of the instance holding the most
     double busy = 0;              // busy connections of the busiest instance
   };
-  std::map<std::string, Pool> pools;        // from the newest CLIENT LIST
-  std::optional<double> median_client_age;  // CLIENT LIST, without the exporter's connections
-  double connect_max_clients_total = 0;                    // fresh-connect probe refusals
+  std::map<std::string, Pool> pools;           // from the newest CLIENT LIST
+  std::optional<double> median_client_age;     // CLIENT LIST, without the exporter's connections
+  double connect_max_clients_total = 0;        // fresh-connect probe refusals
   std::optional<double> connect_tcp_duration;  // TCP handshake of the fresh-connect probe
   // network
   std::optional<double> ping_p50, ping_p99;
@@ -119,8 +119,8 @@ struct RiskSample {
   std::optional<double> evicted_keys_total, keys_with_expiry;
   std::optional<std::string> policy;
   // blocking (the "slowlog" cause): every server-side witness of a stalled event loop
-  std::optional<double> slowlog_threshold;  // CONFIG slowlog-log-slower-than (s); < 0: off
-  bool slowlog_refused = false;             // SLOWLOG GET is refused (renamed, ACL)
+  std::optional<double> slowlog_threshold;      // CONFIG slowlog-log-slower-than (s); < 0: off
+  bool slowlog_refused = false;                 // SLOWLOG GET is refused (renamed, ACL)
   std::optional<double> command_seconds_total;  // INFO commandstats, all commands
   // The command with the longest average call since the previous poll (commandstats deltas):
   // a lower bound of its longest call.
@@ -129,7 +129,7 @@ struct RiskSample {
   // The longest latency-monitor spike first seen in this poll, and its event class.
   double latency_spike_new = 0;
   std::string latency_spike_event;
-  std::optional<double> latency_monitor_threshold;  // seconds; 0: off
+  std::optional<double> latency_monitor_threshold;   // seconds; 0: off
   std::optional<double> forks_total, fork_duration;  // total_forks, latest_fork_usec (s)
   bool persistence_running = false;                  // BGSAVE or AOF rewrite in progress
   std::optional<double> swap_bytes;                  // the Redis process's VmSwap (local)
@@ -146,7 +146,7 @@ struct RiskSample {
 
 struct CauseRisk {
   Cause cause = Cause::kPool;
-  std::optional<double> risk;  // absent: cannot be judged for this target
+  std::optional<double> risk;                           // absent: cannot be judged for this target
   MissingReason missing_reason = MissingReason::kNone;  // why it is absent
   std::vector<std::string> evidence;
   std::string fix;

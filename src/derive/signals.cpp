@@ -24,9 +24,9 @@ std::optional<double> ConfigNumber(const RedisSnapshot& snap, const std::string&
 
 const std::vector<std::string>& DangerousCommands() {
   static const std::vector<std::string> kCommands = {
-      "keys",   "smembers", "hgetall", "hkeys",    "hvals",       "sort",
-      "sort_ro", "lrange",  "zrange",  "sunion",   "sinter",      "sdiff",
-      "flushall", "flushdb", "debug",  "sunionstore", "zunionstore", "eval"};
+      "keys",     "smembers", "hgetall", "hkeys",       "hvals",       "sort",
+      "sort_ro",  "lrange",   "zrange",  "sunion",      "sinter",      "sdiff",
+      "flushall", "flushdb",  "debug",   "sunionstore", "zunionstore", "eval"};
   return kCommands;
 }
 
@@ -56,13 +56,15 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
   s.evicted_keys_total = info.Number("evicted_keys");
   if (info.Text("redis_version")) {
     double expires = 0;
-    for (auto it = info.fields.lower_bound("db"); it != info.fields.end() && it->first.rfind("db", 0) == 0; ++it) {
+    for (auto it = info.fields.lower_bound("db");
+         it != info.fields.end() && it->first.rfind("db", 0) == 0; ++it) {
       const auto pos = it->second.find("expires=");
       if (pos != std::string::npos) expires += std::strtod(it->second.c_str() + pos + 8, nullptr);
     }
     s.keys_with_expiry = expires;
   }
-  if (auto us = ConfigNumber(snap, "slowlog-log-slower-than")) s.slowlog_threshold_seconds = *us / 1e6;
+  if (auto us = ConfigNumber(snap, "slowlog-log-slower-than"))
+    s.slowlog_threshold_seconds = *us / 1e6;
   s.slowlog_max_len = ConfigNumber(snap, "slowlog-max-len");
   s.tcp_backlog = ConfigNumber(snap, "tcp-backlog");
   for (const auto& command : DangerousCommands()) {
@@ -191,7 +193,8 @@ void SlowlogTotals::Add(const SlowlogAdvance& advance) {
   lost += static_cast<double>(advance.lost);
   for (const auto& e : advance.fresh) {
     std::string label = e.command;
-    if (!entries_by_command.contains(label) && entries_by_command.size() >= kMaxSlowlogCommandLabels) {
+    if (!entries_by_command.contains(label) &&
+        entries_by_command.size() >= kMaxSlowlogCommandLabels) {
       label = "other";
     }
     entries_by_command[label] += 1;

@@ -41,7 +41,7 @@ struct RedisSignals {
   std::optional<double> fork_duration_seconds;       // INFO stats latest_fork_usec
   std::optional<double> forks_total;                 // INFO stats total_forks
   std::optional<double> bgsave_in_progress, aof_rewrite_in_progress;  // 0 or 1
-  std::optional<double> aof_delayed_fsync_total;     // INFO persistence, AOF on only
+  std::optional<double> aof_delayed_fsync_total;            // INFO persistence, AOF on only
   std::optional<double> latency_monitor_threshold_seconds;  // CONFIG; 0 means off
   std::vector<LatencyEvent> latency_events;  // LATENCY LATEST, at most kMaxLatencyEventLabels
   std::map<std::string, PoolUsage> pools;    // pool name → usage (CLIENT LIST)

@@ -73,10 +73,10 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
 
 void TargetHistory::AdvanceSlowlog(const RedisSnapshot& snap, Nanos now) {
   if (!snap.slowlog) return;
-  const SlowlogAdvance advance = cursor_.Advance(snap.info.Text("run_id").value_or(""), *snap.slowlog);
+  const SlowlogAdvance advance =
+      cursor_.Advance(snap.info.Text("run_id").value_or(""), *snap.slowlog);
   for (const auto& e : advance.fresh) {
-    slowlog_longest_new_ =
-        std::max(slowlog_longest_new_, static_cast<double>(e.duration_us) / 1e6);
+    slowlog_longest_new_ = std::max(slowlog_longest_new_, static_cast<double>(e.duration_us) / 1e6);
     recent_.push_back({now, e});  // `fresh` is oldest first, so recent_ stays ordered
   }
   if (!report_.slowlog) report_.slowlog.emplace();
@@ -133,7 +133,8 @@ void TargetHistory::AdvanceLatency(const ProbeFigures& probe, Nanos now) {
   report_.probe.large_rtts.clear();
 }
 
-RiskSample TargetHistory::MakeRiskSample(const PollResult& poll, const KernelSnapshot* kernel) const {
+RiskSample TargetHistory::MakeRiskSample(const PollResult& poll,
+                                         const KernelSnapshot* kernel) const {
   RiskSample s;
   s.at = poll.at_mono;
   s.up = report_.up;

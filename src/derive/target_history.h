@@ -5,8 +5,8 @@
 
 #include <deque>
 #include <map>
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "config/config.h"

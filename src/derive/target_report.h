@@ -27,7 +27,7 @@ inline const std::vector<double> kPingBuckets = {0.0001, 0.00025, 0.0005, 0.001,
 struct LatencyFigures {
   Histogram ping_rtt{kPingBuckets};
   std::optional<double> window_p50, window_p99, window_max;
-  size_t window_samples = 0;  // PING round trips in the latency window
+  size_t window_samples = 0;                // PING round trips in the latency window
   std::optional<double> large_payload_p50;  // median large-payload ECHO in the window
 };
 

@@ -96,11 +96,12 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
     }
   }
   {
-    FamilyBuilder f(out, "poll_errors_total", MetricType::Counter,
-                    "Failed polls by stage (connect, dns, auth, timeout, protocol, info) and "
-                    "failed optional commands (slowlog, config, client_list, latency). A rising timeout "
-                    "count means the target accepts connections but does not answer; /triage and "
-                    "the log (event=poll_failed) say why in words.");
+    FamilyBuilder f(
+        out, "poll_errors_total", MetricType::Counter,
+        "Failed polls by stage (connect, dns, auth, timeout, protocol, info) and "
+        "failed optional commands (slowlog, config, client_list, latency). A rising timeout "
+        "count means the target accepts connections but does not answer; /triage and "
+        "the log (event=poll_failed) say why in words.");
     for (const auto& r : reports) {
       for (const auto& [stage, count] : r->poll_errors) {
         f.Add(count, {T(*r), {"stage", PollStageName(stage)}});
@@ -108,10 +109,11 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
     }
   }
   {
-    FamilyBuilder f(out, "command_supported", MetricType::Gauge,
-                    "1 when the target answers CONFIG, SLOWLOG, CLIENT or LATENCY; 0 when it refuses it "
-                    "(renamed, ACL, managed Redis). The exporter falls back and keeps polling; "
-                    "series that depend on a refused command are absent.");
+    FamilyBuilder f(
+        out, "command_supported", MetricType::Gauge,
+        "1 when the target answers CONFIG, SLOWLOG, CLIENT or LATENCY; 0 when it refuses it "
+        "(renamed, ACL, managed Redis). The exporter falls back and keeps polling; "
+        "series that depend on a refused command are absent.");
     for (const auto& r : reports) {
       for (const auto& [command, ok] : r->supported) {
         f.Add(ok ? 1 : 0, {T(*r), {"command", OptionalCommandName(command)}});
@@ -341,10 +343,9 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                     "Compare p99 with client_timeout_seconds; if tcp_rtt_seconds stays low while "
                     "this rises, Redis itself is slow (check slowlog), not the network.");
     for (const auto& r : reports) {
-      const std::pair<const char*, std::optional<double>> qs[] = {
-          {"0.5", r->latency.window_p50},
-          {"0.99", r->latency.window_p99},
-          {"1", r->latency.window_max}};
+      const std::pair<const char*, std::optional<double>> qs[] = {{"0.5", r->latency.window_p50},
+                                                                  {"0.99", r->latency.window_p99},
+                                                                  {"1", r->latency.window_max}};
       for (const auto& [q, v] : qs) {
         if (v) f.Add(*v, {T(*r), {"quantile", q}});
       }

@@ -8,7 +8,8 @@ namespace rte {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
+    s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\r')) s.remove_prefix(1);
   return s;
 }
@@ -113,7 +114,8 @@ std::vector<SlowlogEntry> ParseSlowlog(const Reply& reply) {
   for (const Reply& e : reply.elements) {
     // id, timestamp, duration (us), argv, [client addr, client name] (4.0+)
     if (e.type != Reply::Type::kArray || e.elements.size() < 4) continue;
-    if (e.elements[0].type != Reply::Type::kInteger || e.elements[1].type != Reply::Type::kInteger ||
+    if (e.elements[0].type != Reply::Type::kInteger ||
+        e.elements[1].type != Reply::Type::kInteger ||
         e.elements[2].type != Reply::Type::kInteger || e.elements[3].type != Reply::Type::kArray) {
       continue;
     }
@@ -223,15 +225,24 @@ bool IsRefusal(ErrorKind kind) {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUnknownCommand: return "unknown_command";
-    case ErrorKind::kNoPermission: return "no_permission";
-    case ErrorKind::kNoAuth: return "no_auth";
-    case ErrorKind::kWrongPass: return "wrong_password";
-    case ErrorKind::kOutOfMemory: return "out_of_memory";
-    case ErrorKind::kLoading: return "loading";
-    case ErrorKind::kBusy: return "busy";
-    case ErrorKind::kMaxClients: return "max_clients";
-    case ErrorKind::kOther: return "other";
+    case ErrorKind::kUnknownCommand:
+      return "unknown_command";
+    case ErrorKind::kNoPermission:
+      return "no_permission";
+    case ErrorKind::kNoAuth:
+      return "no_auth";
+    case ErrorKind::kWrongPass:
+      return "wrong_password";
+    case ErrorKind::kOutOfMemory:
+      return "out_of_memory";
+    case ErrorKind::kLoading:
+      return "loading";
+    case ErrorKind::kBusy:
+      return "busy";
+    case ErrorKind::kMaxClients:
+      return "max_clients";
+    case ErrorKind::kOther:
+      return "other";
   }
   return "other";
 }

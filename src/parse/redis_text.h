@@ -74,14 +74,14 @@ std::map<std::string, std::string> ParseConfigGet(const Reply& reply);
 
 // What an error reply means for the poller.
 enum class ErrorKind {
-  kUnknownCommand,   // command renamed away or not offered (managed Redis)
-  kNoPermission,     // ACL denies it
-  kNoAuth,           // the server wants AUTH
-  kWrongPass,        // AUTH failed
-  kOutOfMemory,      // OOM command not allowed
-  kLoading,          // dataset still loading
-  kBusy,             // a script or function is running
-  kMaxClients,       // connection refused: max number of clients reached
+  kUnknownCommand,  // command renamed away or not offered (managed Redis)
+  kNoPermission,    // ACL denies it
+  kNoAuth,          // the server wants AUTH
+  kWrongPass,       // AUTH failed
+  kOutOfMemory,     // OOM command not allowed
+  kLoading,         // dataset still loading
+  kBusy,            // a script or function is running
+  kMaxClients,      // connection refused: max number of clients reached
   kOther,
 };
 ErrorKind ClassifyError(std::string_view error_text);

@@ -29,21 +29,31 @@ enum class PollStage {
   kLatency,     // LATENCY LATEST failed (not a refusal)
 };
 inline constexpr std::array<PollStage, 10> kPollStages = {
-    PollStage::kConnect,  PollStage::kDns,     PollStage::kAuth,   PollStage::kTimeout,
-    PollStage::kProtocol, PollStage::kInfo,    PollStage::kSlowlog, PollStage::kConfig,
+    PollStage::kConnect,    PollStage::kDns,    PollStage::kAuth,    PollStage::kTimeout,
+    PollStage::kProtocol,   PollStage::kInfo,   PollStage::kSlowlog, PollStage::kConfig,
     PollStage::kClientList, PollStage::kLatency};
 inline const char* PollStageName(PollStage s) {
   switch (s) {
-    case PollStage::kConnect: return "connect";
-    case PollStage::kDns: return "dns";
-    case PollStage::kAuth: return "auth";
-    case PollStage::kTimeout: return "timeout";
-    case PollStage::kProtocol: return "protocol";
-    case PollStage::kInfo: return "info";
-    case PollStage::kSlowlog: return "slowlog";
-    case PollStage::kConfig: return "config";
-    case PollStage::kClientList: return "client_list";
-    case PollStage::kLatency: return "latency";
+    case PollStage::kConnect:
+      return "connect";
+    case PollStage::kDns:
+      return "dns";
+    case PollStage::kAuth:
+      return "auth";
+    case PollStage::kTimeout:
+      return "timeout";
+    case PollStage::kProtocol:
+      return "protocol";
+    case PollStage::kInfo:
+      return "info";
+    case PollStage::kSlowlog:
+      return "slowlog";
+    case PollStage::kConfig:
+      return "config";
+    case PollStage::kClientList:
+      return "client_list";
+    case PollStage::kLatency:
+      return "latency";
   }
   return "unknown";
 }
@@ -64,8 +74,8 @@ struct PollResult {
   // The poll was skipped while backing off; `error` repeats the last attempt's and is not
   // counted again.
   bool repeated_error = false;
-  bool timed_out = false;                  // connected, but Redis did not answer in time
-  std::vector<PollStage> command_errors;   // optional commands that failed in a good poll
+  bool timed_out = false;                     // connected, but Redis did not answer in time
+  std::vector<PollStage> command_errors;      // optional commands that failed in a good poll
   std::map<OptionalCommand, bool> supported;  // known after the first successful contact
   ProbeFigures probe;
   bool up() const { return redis.has_value(); }

@@ -16,10 +16,14 @@ namespace rte {
 enum class OptionalCommand { kConfig, kSlowlog, kClient, kLatency };
 inline const char* OptionalCommandName(OptionalCommand c) {
   switch (c) {
-    case OptionalCommand::kConfig: return "config";
-    case OptionalCommand::kSlowlog: return "slowlog";
-    case OptionalCommand::kClient: return "client";
-    case OptionalCommand::kLatency: return "latency";
+    case OptionalCommand::kConfig:
+      return "config";
+    case OptionalCommand::kSlowlog:
+      return "slowlog";
+    case OptionalCommand::kClient:
+      return "client";
+    case OptionalCommand::kLatency:
+      return "latency";
   }
   return "unknown";
 }

@@ -1,7 +1,6 @@
 // Black-box tests of the pool signals: maxclients pressure and named application pools.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
-
 #include <regex>
 
 #include "exporter_process.h"

@@ -3,14 +3,12 @@
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
 
-
 #include "connect_burst.h"
 #include "exporter_process.h"
 #include "redis_server.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
-
 
 TEST_CASE("backlog: a full accept queue and host overflows are reported, then drain",
           "[probe][backlog]") {
@@ -19,7 +17,9 @@ TEST_CASE("backlog: a full accept queue and host overflows are reported, then dr
       "poll_interval: 200ms\n"
       "targets:\n"
       "  - name: burst\n"
-      "    address: " + redis.address() + "\n"
+      "    address: " +
+      redis.address() +
+      "\n"
       "    poll_timeout: 200ms\n"
       "    client_timeout: 200ms\n");
   const Labels target{{"target", "burst"}};
@@ -49,13 +49,14 @@ TEST_CASE("backlog: kernel series from --path.procfs; missing files leave them o
       "poll_interval: 200ms\n"
       "targets:\n"
       "  - name: k\n"
-      "    address: " + redis.address() + "\n";
+      "    address: " +
+      redis.address() + "\n";
   {
     ExporterOptions options;
     options.extra_args = {std::string("--path.procfs=") + RTE_FIXTURES_DIR + "/proc/linux-4.9"};
     ExporterProcess exporter = StartExporter(config, options);
-    REQUIRE(exporter.WaitForMetric("redis_timeout_kernel_listen_overflows_total", {},
-                                   Equals(1713)));
+    REQUIRE(
+        exporter.WaitForMetric("redis_timeout_kernel_listen_overflows_total", {}, Equals(1713)));
     MetricsText m = exporter.ScrapeMetrics();
     CHECK(m.Value("redis_timeout_kernel_listen_drops_total") == 1719.0);
     CHECK(m.Value("redis_timeout_kernel_somaxconn") == 128.0);

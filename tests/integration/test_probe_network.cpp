@@ -2,7 +2,6 @@
 // real redis-server behind the test suite's delay proxy, and a server blocked by DEBUG SLEEP.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
-
 #include <future>
 
 #include "delay_proxy.h"
@@ -20,8 +19,11 @@ std::string ProbeConfig(const std::string& address, const std::string& client_ti
          "latency_window: 2s\n"
          "targets:\n"
          "  - name: probed\n"
-         "    address: " + address + "\n"
-         "    client_timeout: " + client_timeout + "\n";
+         "    address: " +
+         address +
+         "\n"
+         "    client_timeout: " +
+         client_timeout + "\n";
 }
 
 const Labels kTarget{{"target", "probed"}};
@@ -29,7 +31,8 @@ Labels Quantile(const char* q) { return {{"target", "probed"}, {"quantile", q}};
 
 }  // namespace
 
-TEST_CASE("probe: 20 ms each way shows in the PING window, not in the TCP RTT", "[probe][network]") {
+TEST_CASE("probe: 20 ms each way shows in the PING window, not in the TCP RTT",
+          "[probe][network]") {
   RedisServer redis;
   DelayProxy proxy("127.0.0.1", static_cast<std::uint16_t>(redis.port()), 20ms);
   REQUIRE(proxy.Start().ok());
@@ -50,8 +53,9 @@ TEST_CASE("probe: 20 ms each way shows in the PING window, not in the TCP RTT", 
 
   // Take the delay away: the window (2 s) forgets the slow samples.
   proxy.SetDelay(0ms);
-  REQUIRE(exporter.WaitForMetric("redis_timeout_ping_rtt_window_seconds", Quantile("1"),
-                                 [](std::optional<double> v) { return v && *v < 0.010; }, 10s));
+  REQUIRE(exporter.WaitForMetric(
+      "redis_timeout_ping_rtt_window_seconds", Quantile("1"),
+      [](std::optional<double> v) { return v && *v < 0.010; }, 10s));
   CHECK(*exporter.Metric("redis_timeout_tcp_rtt_seconds", kTarget) < 0.010);
 }
 
@@ -91,8 +95,8 @@ TEST_CASE("probe: at maxclients fresh connects are refused while the persistent 
   CHECK(exporter.Metric("redis_timeout_connect_refusals_total", max_clients) == 0.0);
 
   RedisClients clients = redis.OpenClients(15);
-  REQUIRE(exporter.WaitForMetric("redis_timeout_connect_refusals_total", max_clients, AtLeast(2),
-                                 10s));
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_connect_refusals_total", max_clients, AtLeast(2), 10s));
   const double count = *exporter.Metric("redis_timeout_ping_rtt_seconds_count", kTarget);
   REQUIRE(exporter.WaitForMetric("redis_timeout_ping_rtt_seconds_count", kTarget, Above(count + 3),
                                  5s));

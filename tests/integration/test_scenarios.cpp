@@ -2,13 +2,11 @@
 // a healthy target is polled by the same exporter. The matching risk must reach 0.8, the other
 // four causes of that target must stay below 0.5, and the healthy target below 0.2 throughout.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
-#include <catch2/catch.hpp>
-
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 
@@ -30,14 +28,17 @@ const char* const kCauseNames[] = {"pool", "network", "memory", "slowlog", "back
 
 std::string Config(const std::string& faulty_address, const std::string& healthy_address,
                    const std::string& extra_faulty = "", const std::string& poll = "250ms") {
-  return "poll_interval: " + poll + "\n"
+  return "poll_interval: " + poll +
+         "\n"
          "probe_interval: 100ms\n"
          "thresholds: {risk_window: 20s}\n"
          "targets:\n"
          "  - name: faulty\n"
-         "    address: " + faulty_address + "\n" + extra_faulty +
+         "    address: " +
+         faulty_address + "\n" + extra_faulty +
          "  - name: healthy\n"
-         "    address: " + healthy_address + "\n";
+         "    address: " +
+         healthy_address + "\n";
 }
 
 double Risk(const MetricsText& m, const std::string& target, const std::string& cause) {
@@ -94,8 +95,8 @@ void ExpectDiagnosis(ExporterProcess& exporter, const std::string& cause,
 void WaitJudged(ExporterProcess& exporter) {
   REQUIRE(exporter.WaitForMetric("redis_timeout_risk", {{"target", "faulty"}, {"cause", "network"}},
                                  Present(), 10s));
-  REQUIRE(exporter.WaitForMetric("redis_timeout_risk", {{"target", "healthy"}, {"cause", "network"}},
-                                 Present(), 10s));
+  REQUIRE(exporter.WaitForMetric("redis_timeout_risk",
+                                 {{"target", "healthy"}, {"cause", "network"}}, Present(), 10s));
 }
 
 }  // namespace
@@ -252,8 +253,9 @@ TEST_CASE("scenario network: 40 ms each way against a 100 ms client timeout", "[
   RedisServer healthy;
   DelayProxy proxy("127.0.0.1", static_cast<std::uint16_t>(faulty.port()), 0ms);
   REQUIRE(proxy.Start().ok());
-  ExporterProcess exporter = StartExporter(Config("127.0.0.1:" + std::to_string(proxy.port()),
-                                                  healthy.address(), "    client_timeout: 100ms\n"));
+  ExporterProcess exporter =
+      StartExporter(Config("127.0.0.1:" + std::to_string(proxy.port()), healthy.address(),
+                           "    client_timeout: 100ms\n"));
   WaitJudged(exporter);
   proxy.SetDelay(40ms);
   ExpectDiagnosis(exporter, "network");
@@ -321,8 +323,7 @@ TEST_CASE("scenario blocking: a Lua busy loop with SLOWLOG off", "[scenario][blo
   CHECK_THAT(triage, Catch::Contains("commandstats") && Catch::Contains("SLOWLOG is off"));
 }
 
-TEST_CASE("scenario blocking: a Lua busy loop with SLOWLOG renamed away",
-          "[scenario][blocking]") {
+TEST_CASE("scenario blocking: a Lua busy loop with SLOWLOG renamed away", "[scenario][blocking]") {
   TempDir conf("rte-redis-conf");
   RedisServer faulty({"--include", conf.WriteFile("rename.conf", "rename-command SLOWLOG \"\"\n")});
   REQUIRE(faulty.Command({"SLOWLOG", "GET"}).is_error());
@@ -367,11 +368,11 @@ targets:
   REQUIRE(exporter.WaitForMetric("redis_timeout_latency_monitor_threshold_seconds", t, Equals(0)));
   REQUIRE(redis.Command({"CONFIG", "SET", "latency-monitor-threshold", "10"}).str == "OK");
   REQUIRE(redis.Command({"DEBUG", "SLEEP", "0.05"}).str == "OK");
-  REQUIRE(exporter.WaitForMetric("redis_timeout_latency_monitor_threshold_seconds", t,
-                                 Equals(0.01)));
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_latency_monitor_threshold_seconds", t, Equals(0.01)));
   const Labels command{{"target", "t"}, {"event", "command"}};
-  REQUIRE(exporter.WaitForMetric("redis_timeout_latency_event_last_seconds", command,
-                                 AtLeast(0.05)));
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_latency_event_last_seconds", command, AtLeast(0.05)));
   CHECK(exporter.Metric("redis_timeout_latency_event_max_seconds", command) >= 0.05);
   CHECK(exporter.Metric("redis_timeout_latency_event_timestamp_seconds", command) > 1.7e9);
 

@@ -4,13 +4,13 @@
 // panel query of both dashboards must return data from that Prometheus.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -106,7 +106,8 @@ class WebhookReceiver {
         const ssize_t n = read(c, buf, sizeof(buf));
         if (n <= 0) break;
         request.append(buf, static_cast<size_t>(n));
-        if (body_at == std::string::npos && (body_at = request.find("\r\n\r\n")) != std::string::npos) {
+        if (body_at == std::string::npos &&
+            (body_at = request.find("\r\n\r\n")) != std::string::npos) {
           body_at += 4;
           std::smatch m;
           const std::string headers = request.substr(0, body_at);
@@ -144,7 +145,8 @@ json PromQuery(int port, const std::string& expr) {
 
 // The alert rules with every `for:` shortened so the test does not wait minutes.
 std::string ShortenedRules() {
-  const std::string rules = ReadText(std::string(RTE_SOURCE_DIR) + "/deploy/prometheus/redis-timeout-rules.yml");
+  const std::string rules =
+      ReadText(std::string(RTE_SOURCE_DIR) + "/deploy/prometheus/redis-timeout-rules.yml");
   return std::regex_replace(rules, std::regex(R"(for:\s*\S+)"), "for: 2s");
 }
 
@@ -187,37 +189,53 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
       "probe_interval: 100ms\n"
       "thresholds: {risk_window: 30s}\n"
       "targets:\n"
-      "  - {name: pool-1, address: '" + pool.address() + "'}\n"
-      "  - {name: network-1, address: '127.0.0.1:" + std::to_string(proxy.port()) + "', client_timeout: 100ms}\n"
-      "  - {name: memory-1, address: '" + memory.address() + "'}\n"
-      "  - {name: slowlog-1, address: '" + slowlog.address() + "', client_timeout: 500ms, poll_interval: 1s}\n"
-      "  - {name: backlog-1, address: '" + backlog.address() + "'}\n"
-      "  - name: healthy-1\n"
-      "    address: '" + healthy.address() + "'\n"
-      "    client_list_interval: 1s\n"
-      "    pools: [{name: api, client_name: 'api-*', size: 10}]\n"
-      "  - {name: down-1, address: '127.0.0.1:" + std::to_string(down_port) + "'}\n",
+      "  - {name: pool-1, address: '" +
+          pool.address() +
+          "'}\n"
+          "  - {name: network-1, address: '127.0.0.1:" +
+          std::to_string(proxy.port()) +
+          "', client_timeout: 100ms}\n"
+          "  - {name: memory-1, address: '" +
+          memory.address() +
+          "'}\n"
+          "  - {name: slowlog-1, address: '" +
+          slowlog.address() +
+          "', client_timeout: 500ms, poll_interval: 1s}\n"
+          "  - {name: backlog-1, address: '" +
+          backlog.address() +
+          "'}\n"
+          "  - name: healthy-1\n"
+          "    address: '" +
+          healthy.address() +
+          "'\n"
+          "    client_list_interval: 1s\n"
+          "    pools: [{name: api, client_name: 'api-*', size: 10}]\n"
+          "  - {name: down-1, address: '127.0.0.1:" +
+          std::to_string(down_port) + "'}\n",
       ExporterOptions{.log_level = "info", .extra_args = {}, .env = {}});
   RedisClients api_clients = healthy.OpenClients(2, "api-");
 
   WebhookReceiver webhook;
   const int am_port = FreeLoopbackPort();
   WriteText(dir.path() + "/alertmanager.yml", TestAlertmanagerConfig(webhook.port()));
-  Subprocess alertmanager({"/usr/bin/prometheus-alertmanager",
-                           "--config.file=" + dir.path() + "/alertmanager.yml",
-                           "--storage.path=" + dir.path() + "/am-data",
-                           "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
-                           "--cluster.listen-address="},
-                          dir.path());
+  Subprocess alertmanager(
+      {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir.path() + "/alertmanager.yml",
+       "--storage.path=" + dir.path() + "/am-data",
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
+      dir.path());
   const int prom_port = FreeLoopbackPort();
   WriteText(dir.path() + "/rules.yml", ShortenedRules());
   WriteText(dir.path() + "/prometheus.yml",
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            "rule_files: ['" + dir.path() + "/rules.yml']\n"
-            "alerting:\n  alertmanagers:\n    - static_configs: [{targets: ['127.0.0.1:" +
-                std::to_string(am_port) + "']}]\n"
-            "scrape_configs:\n  - job_name: redis-timeout-exporter\n"
-            "    static_configs: [{targets: ['127.0.0.1:" + std::to_string(exporter.port()) + "']}]\n");
+            "rule_files: ['" +
+                dir.path() +
+                "/rules.yml']\n"
+                "alerting:\n  alertmanagers:\n    - static_configs: [{targets: ['127.0.0.1:" +
+                std::to_string(am_port) +
+                "']}]\n"
+                "scrape_configs:\n  - job_name: redis-timeout-exporter\n"
+                "    static_configs: [{targets: ['127.0.0.1:" +
+                std::to_string(exporter.port()) + "']}]\n");
   Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.path() + "/prometheus.yml",
                          "--storage.tsdb.path=" + dir.path() + "/prom-data",
                          "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
@@ -225,10 +243,13 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
   INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
   INFO("alertmanager stderr: " << alertmanager.ReadStderr().substr(0, 4000));
   REQUIRE(WaitUntil([&] { return HttpGet(am_port, "/-/ready").status == 200; }, 20s, 200ms));
-  REQUIRE(WaitUntil([&] {
-    const json r = PromQuery(prom_port, "redis_timeout_risk{target=\"healthy-1\",cause=\"pool\"}");
-    return r.value("status", "") == "success" && !r["data"]["result"].empty();
-  }, 30s, 250ms));
+  REQUIRE(WaitUntil(
+      [&] {
+        const json r =
+            PromQuery(prom_port, "redis_timeout_risk{target=\"healthy-1\",cause=\"pool\"}");
+        return r.value("status", "") == "success" && !r["data"]["result"].empty();
+      },
+      30s, 250ms));
 
   // The faults.
   RedisClients idle = pool.OpenClients(25);
@@ -257,22 +278,26 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
     }
     return false;
   };
-  const bool all_arrived = WaitUntil([&] {
-    for (const auto& [target, cause] : expected) {
-      if (!received(target, cause)) return false;
-    }
-    return true;
-  }, 90s, 500ms);
+  const bool all_arrived = WaitUntil(
+      [&] {
+        for (const auto& [target, cause] : expected) {
+          if (!received(target, cause)) return false;
+        }
+        return true;
+      },
+      90s, 500ms);
   std::string delivered;
   for (const auto& a : webhook.Alerts()) delivered += a["labels"].dump() + "\n";
   INFO("alerts delivered:\n" << delivered);
-  INFO("/metrics risk:\n" << [&] {
-    std::string out;
-    for (const auto& s : exporter.ScrapeMetrics().Samples("redis_timeout_risk")) {
-      out += s.labels.at("target") + " " + s.labels.at("cause") + " " + std::to_string(s.value) + "\n";
-    }
-    return out;
-  }());
+  INFO("/metrics risk:\n"
+       << [&] {
+            std::string out;
+            for (const auto& s : exporter.ScrapeMetrics().Samples("redis_timeout_risk")) {
+              out += s.labels.at("target") + " " + s.labels.at("cause") + " " +
+                     std::to_string(s.value) + "\n";
+            }
+            return out;
+          }());
   CHECK(all_arrived);
   for (const auto& [target, cause] : expected) {
     INFO("target " << target);
@@ -296,8 +321,8 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
 
   // Every panel query of both dashboards, with the variables substituted, returns data.
   Subprocess lister({"python3", std::string(RTE_SOURCE_DIR) + "/tests/dashboards/panel_queries.py",
-                     "--datasource", "prometheus", "--target", "healthy-1", "--rate-interval", "15s",
-                     "--interval", "1s"},
+                     "--datasource", "prometheus", "--target", "healthy-1", "--rate-interval",
+                     "15s", "--interval", "1s"},
                     dir.path());
   REQUIRE(lister.Wait(30s) == 0);
   std::istringstream lines(lister.ReadStdout());

@@ -69,7 +69,7 @@ TEST_CASE("histogram buckets are upper-inclusive and +Inf takes the rest", "[lat
   Histogram h(kPingBuckets);
   h.Observe(0.0001);  // exactly the first bound
   h.Observe(0.0003);
-  h.Observe(11);      // above the last bound
+  h.Observe(11);  // above the last bound
   CHECK(h.count() == 3);
   CHECK(h.bucket_counts()[0] == 1);
   CHECK(h.bucket_counts()[2] == 1);

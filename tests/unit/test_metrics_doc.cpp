@@ -1,6 +1,5 @@
 // docs/metrics.md and /metrics must agree: the same families, types and label names.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <map>
 #include <regex>
@@ -68,7 +67,8 @@ std::map<std::string, Family> ExposedFamilies(const std::string& text) {
 TEST_CASE("docs/metrics.md lists exactly the families /metrics serves", "[docs]") {
   const auto documented = DocumentedFamilies();
   // The golden file is /metrics for a report in which every family is present.
-  const auto exposed = ExposedFamilies(rte::testing::ReadFixture("../golden/metrics_from_fixtures.txt"));
+  const auto exposed =
+      ExposedFamilies(rte::testing::ReadFixture("../golden/metrics_from_fixtures.txt"));
   REQUIRE(documented.size() > 20);
   for (const auto& [name, family] : exposed) {
     INFO(name);

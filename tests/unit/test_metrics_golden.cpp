@@ -1,7 +1,6 @@
 // The whole pure path, fixtures → snapshot → derive → /metrics text, against a golden file.
 // Rewrite the golden file with UPDATE_GOLDEN=1 after an intended change, and review the diff.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 
@@ -17,8 +16,8 @@ namespace {
 RedisSnapshot FixtureSnapshot() {
   RedisSnapshot snap;
   for (const char* f : {"redis/info_server.txt", "redis/info_clients.txt", "redis/info_memory.txt",
-                        "redis/info_stats.txt", "redis/info_persistence.txt", "redis/info_errorstats.txt",
-                        "redis/info_commandstats.txt"}) {
+                        "redis/info_stats.txt", "redis/info_persistence.txt",
+                        "redis/info_errorstats.txt", "redis/info_commandstats.txt"}) {
     for (auto& [k, v] : ParseInfo(ReadFixture(f)).fields) snap.info.fields[k] = v;
   }
   snap.commandstats = ParseCommandStats(snap.info);
@@ -118,6 +117,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   }
   std::ifstream in(golden_path, std::ios::binary);
   REQUIRE(in.good());
-  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string expected((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   CHECK(actual == expected);
 }

@@ -1,5 +1,6 @@
 // The blocking cause's process evidence: VmSwap from /proc/<pid>/status and the transparent
-// huge pages mode, on files recorded from a real redis-server and VM (tests/fixtures/proc/README.md).
+// huge pages mode, on files recorded from a real redis-server and VM
+// (tests/fixtures/proc/README.md).
 #include <catch2/catch.hpp>
 
 #include "fixtures.h"

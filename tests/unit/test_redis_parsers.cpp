@@ -159,8 +159,7 @@ TEST_CASE("error replies are classified", "[parse][errors]") {
   }
   REQUIRE(lines.size() == 5);
   const ErrorKind expected[] = {ErrorKind::kUnknownCommand, ErrorKind::kNoPermission,
-                                ErrorKind::kWrongPass, ErrorKind::kOutOfMemory,
-                                ErrorKind::kNoAuth};
+                                ErrorKind::kWrongPass, ErrorKind::kOutOfMemory, ErrorKind::kNoAuth};
   for (size_t i = 0; i < lines.size(); ++i) {
     INFO(lines[i]);
     CHECK(ClassifyError(lines[i]) == expected[i]);

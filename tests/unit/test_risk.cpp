@@ -82,9 +82,10 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
   };
   const std::vector<Case> cases = {
       {"clients at 96% of maxclients",
-       [](RiskSample&, RiskSample& n) { n.connected_clients = 9600; }, std::chrono::milliseconds(1000),
-       Cause::kPool, 0.8},
-      {"a rejected connection", [](RiskSample&, RiskSample& n) { n.rejected_connections_total = 3; },
+       [](RiskSample&, RiskSample& n) { n.connected_clients = 9600; },
+       std::chrono::milliseconds(1000), Cause::kPool, 0.8},
+      {"a rejected connection",
+       [](RiskSample&, RiskSample& n) { n.rejected_connections_total = 3; },
        std::chrono::milliseconds(1000), Cause::kPool, 1.0},
       {"fresh connects refused at maxclients",
        [](RiskSample& o, RiskSample& n) {
@@ -99,11 +100,10 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
        },
        std::chrono::milliseconds(100), Cause::kNetwork, 0.8},
       {"PING timeouts without server evidence",
-       [](RiskSample&, RiskSample& n) { n.ping_timeouts_total = 2; }, std::chrono::milliseconds(1000),
-       Cause::kNetwork, 1.0},
-      {"memory at 99% under noeviction",
-       [](RiskSample&, RiskSample& n) { n.used_memory = 99e6; }, std::chrono::milliseconds(1000),
-       Cause::kMemory, 0.8},
+       [](RiskSample&, RiskSample& n) { n.ping_timeouts_total = 2; },
+       std::chrono::milliseconds(1000), Cause::kNetwork, 1.0},
+      {"memory at 99% under noeviction", [](RiskSample&, RiskSample& n) { n.used_memory = 99e6; },
+       std::chrono::milliseconds(1000), Cause::kMemory, 0.8},
       {"new OOM errors", [](RiskSample&, RiskSample& n) { n.oom_errors_total = 5; },
        std::chrono::milliseconds(1000), Cause::kMemory, 1.0},
       {"volatile-lru with nothing volatile is noeviction",
@@ -226,7 +226,8 @@ TEST_CASE("edge cases", "[risk]") {
       o.rejected_connections_total.reset();
       n.rejected_connections_total.reset();
     });
-    CHECK(AssessRisk(w, Target()).Get(Cause::kPool).missing_reason == MissingReason::kMaxclientsUnknown);
+    CHECK(AssessRisk(w, Target()).Get(Cause::kPool).missing_reason ==
+          MissingReason::kMaxclientsUnknown);
   }
   SECTION("maxmemory 0 compares against system memory") {
     auto w = Window([](RiskSample&, RiskSample& n) {

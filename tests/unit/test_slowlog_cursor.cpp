@@ -10,7 +10,8 @@ namespace {
 // Builds a SLOWLOG GET reply (newest first) from ids given oldest first.
 std::vector<SlowlogEntry> Log(std::initializer_list<std::int64_t> ids_oldest_first) {
   std::vector<SlowlogEntry> out;
-  for (auto id : ids_oldest_first) out.insert(out.begin(), SlowlogEntry{id, 1700000000, 20000, "keys"});
+  for (auto id : ids_oldest_first)
+    out.insert(out.begin(), SlowlogEntry{id, 1700000000, 20000, "keys"});
   return out;
 }
 
@@ -47,8 +48,7 @@ TEST_CASE("slowlog cursor across poll sequences", "[slowlog]") {
       {"entries written and reset between polls are lost, not double counted",
        {{"r1", Log({0}), {}, 0, false}, {"r1", Log({4}), {4}, 3, false}}},
       {"a log that wrapped past max-len counts what it could not see as lost",
-       {{"r1", Log({10, 11}), {}, 0, false},
-        {"r1", Log({20, 21, 22}), {20, 21, 22}, 8, false}}},
+       {{"r1", Log({10, 11}), {}, 0, false}, {"r1", Log({20, 21, 22}), {20, 21, 22}, 8, false}}},
       {"restart (run_id change) starts ids again from zero",
        {{"r1", Log({40, 41}), {}, 0, false},
         {"r2", Log({0, 1}), {0, 1}, 0, true},

@@ -19,7 +19,7 @@ TEST_CASE("TCP_INFO values become the probe's figures", "[probe][tcp]") {
       {{75, 0, 65535, 32768}, 1, 0.000075, 0},
       {{2100, 3, 1500, 1448}, 1, 0.0021, 3},
       {{2400, 5, 1500, 1448}, 1, 0.0024, 5},
-      {{900, 1, 1500, 1448}, 2, 0.0009, 6},  // new socket: its count starts again
+      {{900, 1, 1500, 1448}, 2, 0.0009, 6},   // new socket: its count starts again
       {{950, 0, 1500, 1448}, 2, 0.00095, 6},  // a stale (lower) read never takes it back
       {{1000, 4, 1500, 1448}, 2, 0.001, 9},
   };

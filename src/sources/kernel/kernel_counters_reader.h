@@ -12,7 +12,8 @@
 
 namespace rte {
 
-// Blocking file reads: run it off the event loop (KernelSampler does). Thread-safe. Each missing or unreadable item is logged once per reader (warn), not per poll.
+// Blocking file reads: run it off the event loop (KernelSampler does). Thread-safe. Each missing or
+// unreadable item is logged once per reader (warn), not per poll.
 class KernelCountersReader {
  public:
   explicit KernelCountersReader(std::string procfs_root = "/proc");

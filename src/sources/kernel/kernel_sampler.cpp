@@ -9,9 +9,9 @@
 
 #include "parse/proc_process.h"
 #include "sources/kernel/kernel_counters_reader.h"
-#include "sources/kernel/small_file.h"
 #include "sources/kernel/listen_queue_reader.h"
 #include "sources/kernel/listeners.h"
+#include "sources/kernel/small_file.h"
 
 namespace rte {
 namespace {
@@ -41,13 +41,13 @@ struct KernelSampler::State {
   mutable std::mutex mu;
   std::condition_variable wake;
   std::condition_variable done;
-  std::vector<LocalListener> listeners;  // guarded by mu
-  std::map<std::string, long> pids;      // guarded by mu: target → Redis PID
-  Duration interval{0};                  // guarded by mu; 0 until Configure
-  bool read_now = false;                 // guarded by mu
-  bool stop = false;                     // guarded by mu
-  bool finished = false;                 // guarded by mu
-  ReadingCallback on_reading;            // guarded by mu; cleared on stop
+  std::vector<LocalListener> listeners;          // guarded by mu
+  std::map<std::string, long> pids;              // guarded by mu: target → Redis PID
+  Duration interval{0};                          // guarded by mu; 0 until Configure
+  bool read_now = false;                         // guarded by mu
+  bool stop = false;                             // guarded by mu
+  bool finished = false;                         // guarded by mu
+  ReadingCallback on_reading;                    // guarded by mu; cleared on stop
   std::shared_ptr<const KernelSnapshot> latest;  // guarded by mu
 
   KernelSnapshot Read(const std::vector<LocalListener>& targets,

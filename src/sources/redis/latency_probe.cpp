@@ -1,10 +1,10 @@
 #include "sources/redis/latency_probe.h"
 
 #include <netinet/in.h>
-
-#include <algorithm>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+
+#include <algorithm>
 
 #include "parse/redis_text.h"
 #include "sources/redis/secret.h"
@@ -73,9 +73,8 @@ void LatencyProbe::Handshake(std::uint64_t seq) {
     std::vector<std::string> argv = {"AUTH"};
     if (!config_.username.empty()) argv.push_back(config_.username);
     argv.push_back(std::move(secret.value()));
-    conn_.Send(argv, config_.client_timeout, [this, seq](CommandOutcome o) {
-      OnHandshakeReply(seq, false, std::move(o));
-    });
+    conn_.Send(argv, config_.client_timeout,
+               [this, seq](CommandOutcome o) { OnHandshakeReply(seq, false, std::move(o)); });
   }
   conn_.Send({"CLIENT", "SETNAME", "redis-timeout-exporter-probe"}, config_.client_timeout,
              [this, seq](CommandOutcome o) { OnHandshakeReply(seq, true, std::move(o)); });
@@ -168,8 +167,9 @@ void LatencyProbe::ReadTcpRtt() {
   tcp_info info{};
   socklen_t len = sizeof(info);
   if (getsockopt(conn_.fd(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0) {
-    tcp_quality_.Observe({info.tcpi_rtt, info.tcpi_total_retrans, info.tcpi_pmtu, info.tcpi_snd_mss},
-                         connections_, figures_);
+    tcp_quality_.Observe(
+        {info.tcpi_rtt, info.tcpi_total_retrans, info.tcpi_pmtu, info.tcpi_snd_mss}, connections_,
+        figures_);
   }
 }
 
@@ -177,44 +177,42 @@ void LatencyProbe::ProbeFreshConnect() {
   if (fresh_running_) return;
   fresh_running_ = true;
   fresh_started_ = clock_.MonotonicNanos();
-  fresh_.Connect(config_.endpoint, config_.client_timeout,
-                 [this](TransportError error, const std::string& detail) {
-                   if (!fresh_running_) return;
-                   if (error != TransportError::kNone) {
-                     if (error == TransportError::kTimeout) {
-                       figures_.connect_tcp_seconds =
-                           static_cast<double>(clock_.MonotonicNanos() - fresh_started_) / 1e9;
-                     }
-                     const bool max_clients = detail.find("max number of clients") != std::string::npos;
-                     FinishConnectProbe(max_clients                          ? "max_clients"
-                                        : error == TransportError::kTimeout ? "timeout"
-                                                                             : "refused");
-                     return;
-                   }
-                   const Nanos now = clock_.MonotonicNanos();
-                   // A SYN dropped by a full accept queue shows here as a 1 s (then 3 s) step.
-                   figures_.connect_tcp_seconds = static_cast<double>(now - fresh_started_) / 1e9;
-                   const Nanos left = fresh_started_ + config_.client_timeout.count() - now;
-                   fresh_.Send({"PING"}, Duration(std::max<Nanos>(left, 1'000'000)),
-                               [this](CommandOutcome outcome) {
-                                 if (!fresh_running_) return;
-                                 if (!outcome.ok()) {
-                                   const bool max_clients =
-                                       outcome.detail.find("max number of clients") !=
-                                       std::string::npos;
-                                   FinishConnectProbe(
-                                       max_clients ? "max_clients"
-                                       : outcome.error == TransportError::kTimeout ? "timeout"
-                                                                                   : "closed");
-                                   return;
-                                 }
-                                 // Redis greets a connection over maxclients with this error.
-                                 const bool refused =
-                                     outcome.reply.is_error() &&
-                                     ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients;
-                                 FinishConnectProbe(refused ? "max_clients" : nullptr);
-                               });
-                 });
+  fresh_.Connect(
+      config_.endpoint, config_.client_timeout,
+      [this](TransportError error, const std::string& detail) {
+        if (!fresh_running_) return;
+        if (error != TransportError::kNone) {
+          if (error == TransportError::kTimeout) {
+            figures_.connect_tcp_seconds =
+                static_cast<double>(clock_.MonotonicNanos() - fresh_started_) / 1e9;
+          }
+          const bool max_clients = detail.find("max number of clients") != std::string::npos;
+          FinishConnectProbe(max_clients                         ? "max_clients"
+                             : error == TransportError::kTimeout ? "timeout"
+                                                                 : "refused");
+          return;
+        }
+        const Nanos now = clock_.MonotonicNanos();
+        // A SYN dropped by a full accept queue shows here as a 1 s (then 3 s) step.
+        figures_.connect_tcp_seconds = static_cast<double>(now - fresh_started_) / 1e9;
+        const Nanos left = fresh_started_ + config_.client_timeout.count() - now;
+        fresh_.Send(
+            {"PING"}, Duration(std::max<Nanos>(left, 1'000'000)), [this](CommandOutcome outcome) {
+              if (!fresh_running_) return;
+              if (!outcome.ok()) {
+                const bool max_clients =
+                    outcome.detail.find("max number of clients") != std::string::npos;
+                FinishConnectProbe(max_clients                                 ? "max_clients"
+                                   : outcome.error == TransportError::kTimeout ? "timeout"
+                                                                               : "closed");
+                return;
+              }
+              // Redis greets a connection over maxclients with this error.
+              const bool refused = outcome.reply.is_error() &&
+                                   ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients;
+              FinishConnectProbe(refused ? "max_clients" : nullptr);
+            });
+      });
 }
 
 void LatencyProbe::FinishConnectProbe(const char* refusal) {

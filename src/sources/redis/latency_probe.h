@@ -53,7 +53,7 @@ class LatencyProbe {
   event* tick_ = nullptr;
   RespConnection conn_;
   RespConnection fresh_;
-  bool in_flight_ = false;    // a connect, handshake or PING is under way
+  bool in_flight_ = false;   // a connect, handshake or PING is under way
   bool handshaken_ = false;  // the connection is authenticated and named
   // After a failed connect the probe waits before reconnecting, so a full or dead server is
   // not hit (and its rejected_connections counter not inflated) every probe_interval.

@@ -7,12 +7,17 @@ namespace {
 
 std::optional<OptionalCommand> OptionalOf(BatchStep step) {
   switch (step) {
-    case BatchStep::kSlowlog: return OptionalCommand::kSlowlog;
-    case BatchStep::kLatencyLatest: return OptionalCommand::kLatency;
-    case BatchStep::kConfigGet: return OptionalCommand::kConfig;
+    case BatchStep::kSlowlog:
+      return OptionalCommand::kSlowlog;
+    case BatchStep::kLatencyLatest:
+      return OptionalCommand::kLatency;
+    case BatchStep::kConfigGet:
+      return OptionalCommand::kConfig;
     case BatchStep::kSetName:
-    case BatchStep::kClientList: return OptionalCommand::kClient;
-    default: return std::nullopt;
+    case BatchStep::kClientList:
+      return OptionalCommand::kClient;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -26,9 +31,8 @@ PollError AuthError(ErrorKind kind) {
       return {PollStage::kAuth,
               "authentication failed: the server refused the username/password (WRONGPASS)"};
     default:
-      return {PollStage::kAuth,
-              std::string("authentication failed: AUTH answered an error (") +
-                  ErrorKindName(kind) + ")"};
+      return {PollStage::kAuth, std::string("authentication failed: AUTH answered an error (") +
+                                    ErrorKindName(kind) + ")"};
   }
 }
 
@@ -46,9 +50,8 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
   if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
   switch (error) {
     case TransportError::kRefused:
-      return {PollStage::kConnect,
-              "connection refused: nothing listens on " + address +
-                  " (Redis stopped, wrong port, or bound to another address)"};
+      return {PollStage::kConnect, "connection refused: nothing listens on " + address +
+                                       " (Redis stopped, wrong port, or bound to another address)"};
     case TransportError::kTimeout:
       return {PollStage::kConnect,
               "connect timed out after " + FormatDuration(timeout) + ": the TCP handshake to " +
@@ -99,13 +102,19 @@ std::optional<PollError> FatalReply(BatchStep step, const Reply& reply) {
 
 PollStage StageOf(BatchStep step) {
   switch (step) {
-    case BatchStep::kAuth: return PollStage::kAuth;
-    case BatchStep::kInfo: return PollStage::kInfo;
-    case BatchStep::kSlowlog: return PollStage::kSlowlog;
-    case BatchStep::kLatencyLatest: return PollStage::kLatency;
-    case BatchStep::kConfigGet: return PollStage::kConfig;
+    case BatchStep::kAuth:
+      return PollStage::kAuth;
+    case BatchStep::kInfo:
+      return PollStage::kInfo;
+    case BatchStep::kSlowlog:
+      return PollStage::kSlowlog;
+    case BatchStep::kLatencyLatest:
+      return PollStage::kLatency;
+    case BatchStep::kConfigGet:
+      return PollStage::kConfig;
     case BatchStep::kSetName:
-    case BatchStep::kClientList: return PollStage::kClientList;
+    case BatchStep::kClientList:
+      return PollStage::kClientList;
   }
   return PollStage::kInfo;
 }

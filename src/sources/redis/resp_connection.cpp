@@ -16,13 +16,20 @@ namespace rte {
 
 const char* TransportErrorName(TransportError e) {
   switch (e) {
-    case TransportError::kNone: return "none";
-    case TransportError::kTimeout: return "timeout";
-    case TransportError::kClosed: return "closed";
-    case TransportError::kConnectFailed: return "connect_failed";
-    case TransportError::kRefused: return "refused";
-    case TransportError::kDnsFailed: return "dns_failed";
-    case TransportError::kProtocol: return "protocol";
+    case TransportError::kNone:
+      return "none";
+    case TransportError::kTimeout:
+      return "timeout";
+    case TransportError::kClosed:
+      return "closed";
+    case TransportError::kConnectFailed:
+      return "connect_failed";
+    case TransportError::kRefused:
+      return "refused";
+    case TransportError::kDnsFailed:
+      return "dns_failed";
+    case TransportError::kProtocol:
+      return "protocol";
   }
   return "unknown";
 }
@@ -185,7 +192,9 @@ void RespConnection::OnEvent(bufferevent*, short events, void* self) {
   }
 }
 
-void RespConnection::OnRead(bufferevent*, void* self) { static_cast<RespConnection*>(self)->HandleRead(); }
+void RespConnection::OnRead(bufferevent*, void* self) {
+  static_cast<RespConnection*>(self)->HandleRead();
+}
 
 void RespConnection::HandleRead() {
   evbuffer* input = bufferevent_get_input(bev_);

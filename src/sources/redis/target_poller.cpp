@@ -15,12 +15,11 @@ constexpr Nanos kRefusalRetryNanos = 600'000'000'000;
 // Longest wait between connect attempts to a failing target, and the most poll intervals.
 constexpr Duration kMaxBackoff = std::chrono::seconds(30);
 constexpr int kMaxBackoffPolls = 10;
-const char* const kConfigKeys[] = {"maxclients",      "maxmemory",
-                                   "maxmemory-policy", "slowlog-log-slower-than",
-                                   "slowlog-max-len", "tcp-backlog",
-                                   "latency-monitor-threshold"};
-const char* const kInfoSections[] = {"server",     "clients",      "memory",  "persistence",
-                                     "stats",      "errorstats", "commandstats", "keyspace"};
+const char* const kConfigKeys[] = {
+    "maxclients",      "maxmemory",   "maxmemory-policy",         "slowlog-log-slower-than",
+    "slowlog-max-len", "tcp-backlog", "latency-monitor-threshold"};
+const char* const kInfoSections[] = {"server", "clients",    "memory",       "persistence",
+                                     "stats",  "errorstats", "commandstats", "keyspace"};
 
 std::string Quote(const std::string& s) {
   std::string out = "\"";

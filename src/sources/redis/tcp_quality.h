@@ -25,8 +25,8 @@ class TcpQuality {
 
  private:
   std::uint64_t connection_ = 0;
-  double carried_ = 0;         // retransmits of earlier connections
-  double current_ = 0;         // of the current connection, as last read
+  double carried_ = 0;  // retransmits of earlier connections
+  double current_ = 0;  // of the current connection, as last read
 };
 
 }  // namespace rte
