@@ -192,8 +192,11 @@ void RenderTarget(const TargetVerdict& t, double now_wall, std::string& html) {
   if (!t.not_judged_while_down.empty()) {
     std::string names, list;
     for (Cause c : t.not_judged_while_down) {
-      names += (names.empty() ? "" : " ") + std::string(CauseName(c));
-      list += (list.empty() ? "" : ", ") + std::string(CauseName(c));
+      // Appended piece by piece: "literal" + std::string trips GCC 12's -Wrestrict at -O3.
+      if (!names.empty()) names += ' ';
+      names += CauseName(c);
+      if (!list.empty()) list += ", ";
+      list += CauseName(c);
     }
     html += fmt::format(
         "<p class=\"not-judged\" data-reason=\"{}\" data-causes=\"{}\"><b>{}</b>: {}</p>",
