@@ -60,4 +60,16 @@ inline TriageVerdict DaemonVerdict(
   return BuildVerdict(input);
 }
 
+// The triage command's verdict at kNow after a 2 s run; `never_reached` as the command finds it.
+inline TriageVerdict TriageRunVerdict(
+    const std::vector<std::shared_ptr<const TargetReport>>& reports,
+    std::vector<std::string> never_reached) {
+  VerdictInput input;
+  input.reports = reports;
+  input.generated_at = kNow;
+  input.sampled_seconds = 2;
+  input.never_reached = std::move(never_reached);
+  return BuildVerdict(input);
+}
+
 }  // namespace rte::testing

@@ -38,21 +38,11 @@ std::shared_ptr<TargetReport> AuthFailed() {
   return r;
 }
 
-TriageVerdict RunVerdict(const std::vector<std::shared_ptr<const TargetReport>>& reports,
-                         std::vector<std::string> never_reached) {
-  VerdictInput input;
-  input.reports = reports;
-  input.generated_at = kNow;
-  input.sampled_seconds = 2;
-  input.never_reached = std::move(never_reached);
-  return BuildVerdict(input);
-}
-
 }  // namespace
 
 TEST_CASE("triage text: an unreachable target says why under its header", "[triage]") {
   const std::string text = RenderTriageText(
-      RunVerdict({AuthFailed(), MakeReport("cache", {{Cause::kPool, 0.1}})}, {"sessions"}));
+      TriageRunVerdict({AuthFailed(), MakeReport("cache", {{Cause::kPool, 0.1}})}, {"sessions"}));
   INFO(text);
   const std::vector<std::string> block = Block(text, "sessions");
   REQUIRE(block.size() == 3);
@@ -76,7 +66,7 @@ TEST_CASE("triage text: judged causes and other reasons stay one per line", "[tr
                             "connection refused by Redis: max number of clients reached "
                             "(maxclients)"};
   r->risk.Get(Cause::kSlowlog).missing_reason = MissingReason::kSlowlogRefused;
-  const std::string text = RenderTriageText(RunVerdict({r}, {}));
+  const std::string text = RenderTriageText(TriageRunVerdict({r}, {}));
   INFO(text);
   const std::vector<std::string> block = Block(text, "full");
   REQUIRE(block.size() == 9);
@@ -100,7 +90,8 @@ TEST_CASE("triage text: headline per state, recent slowlog and staleness", "[tri
   auto slow = MakeReport("slow", {{Cause::kSlowlog, 0.6}});
   slow->recent_slowlog = {{7, 1'699'999'990, 400'000, "debug"}, {6, 1'699'999'980, 80'000, "eval"}};
   auto stale = MakeReport("stale", {{Cause::kPool, 0.1}}, /*up=*/true, /*age=*/300.0);
-  const std::string text = RenderTriageText(RunVerdict({slow, stale, MakeReport("new", {})}, {}));
+  const std::string text =
+      RenderTriageText(TriageRunVerdict({slow, stale, MakeReport("new", {})}, {}));
   INFO(text);
   CHECK(Block(text, "slow")[0] == "slow (127.0.0.1:6379) - WARN: slowlog");
   CHECK(Block(text, "slow").back() ==
@@ -115,7 +106,7 @@ TEST_CASE("triage JSON: the error per target, null while the newest poll worked"
   auto slow = MakeReport("cache", {{Cause::kPool, 0.2}, {Cause::kSlowlog, 0.9}});
   slow->recent_slowlog = {{7, 1'699'999'990, 400'000, "debug"}};
   const auto doc =
-      nlohmann::json::parse(RenderTriageJson(RunVerdict({slow, AuthFailed()}, {"sessions"})));
+      nlohmann::json::parse(RenderTriageJson(TriageRunVerdict({slow, AuthFailed()}, {"sessions"})));
   INFO(doc.dump(2));
   CHECK(doc["exit_code"] == 3);
   CHECK(doc["generated_at"] == "2023-11-14 22:13:20 UTC");
@@ -168,7 +159,7 @@ TEST_CASE("triage JSON: bytes that are not UTF-8 do not break the output", "[tri
                             "protocol error: the reply is not valid RESP "
                             "(\xff\xfe); is this port really Redis?"};
   std::string json;
-  REQUIRE_NOTHROW(json = RenderTriageJson(RunVerdict({r}, {"odd"})));
+  REQUIRE_NOTHROW(json = RenderTriageJson(TriageRunVerdict({r}, {"odd"})));
   const auto doc = nlohmann::json::parse(json);
   CHECK(doc["targets"][0]["error"]["stage"] == "protocol");
   CHECK_THAT(doc["targets"][0]["error"]["message"].get<std::string>(),

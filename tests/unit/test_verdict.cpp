@@ -24,16 +24,6 @@ std::vector<std::string> CauseNames(const std::vector<Cause>& causes) {
   return out;
 }
 
-TriageVerdict TriageRunVerdict(const std::vector<std::shared_ptr<const TargetReport>>& reports,
-                               std::vector<std::string> never_reached) {
-  VerdictInput input;
-  input.reports = reports;
-  input.generated_at = kNow;
-  input.sampled_seconds = 2;
-  input.never_reached = std::move(never_reached);
-  return BuildVerdict(input);
-}
-
 }  // namespace
 
 TEST_CASE("verdict: a target's state is its highest risk level, down above all", "[verdict]") {
