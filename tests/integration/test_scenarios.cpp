@@ -186,7 +186,8 @@ TEST_CASE("scenario pool: one instance's every pool connection busy all the time
   REQUIRE(exporter.WaitForPolls("faulty", kPollsPerWindow, 15s));
   PoolClients busy(faulty.port(), "127.0.0.3", 10, "api-", PoolClients::Use::kBusy);
   REQUIRE(exporter.WaitForMetric("redis_timeout_pool_busy_connections", kApi, Equals(10)));
-  const double highest = ExpectRisk(exporter, "pool", 0.5, 15s, 1500ms);
+  // The busy level must hold in 90% of a full 10 s window; 30 s leaves room for a loaded host.
+  const double highest = ExpectRisk(exporter, "pool", 0.5, 30s, 1500ms);
   CHECK(highest >= 0.5);
   CHECK(busy.commands() > 0);
   const std::string triage = exporter.Get("/triage").body;
