@@ -382,7 +382,9 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
         large_timeouts));
   } else if (now.large_payload_p50 && now.ping_p50 &&
              *now.large_payload_p50 > kLargePayloadSlowMultiple * *now.ping_p50 &&
-             *now.large_payload_p50 > budget) {
+             *now.large_payload_p50 - *now.ping_p50 > kLatencyBudgetCritMultiple * budget) {
+    // Both the ratio and the excess: on loopback a loaded host makes a 4 KiB ECHO ten times a
+    // 100 µs PING; a path that stalls big packets costs tens of milliseconds or more.
     risk = std::max(
         {risk, kWarnRisk,
          Ramp(*now.large_payload_p50 / timeout, t.latency_warn_ratio, t.latency_crit_ratio)});
