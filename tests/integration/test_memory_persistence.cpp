@@ -112,15 +112,15 @@ TEST_CASE("memory risk stays 1 over maxmemory for two minutes, with and without 
                      << (misses.empty() ? ""
                                         : misses[0] + (misses.size() > 1 ? "; " + misses[1] : "")));
   CHECK(misses.empty());
-  // Both stayed over the limit. The idle one stayed where the fill alone ramps to less than
-  // 1, with no OOM error in the window: only "over maxmemory under noeviction, the next write
-  // fails" held it at 1. (The writer's connections push the other one's fill about, and its
-  // OOM errors keep its risk at 1 anyway.)
+  // Both stayed over the limit the whole time, and the idle one got no OOM error in the window
+  // (checked below): "over maxmemory under noeviction, the next write fails" held its risk at 1
+  // with no write failing. The idle one stayed near where it was put: only the exporter's own
+  // reply buffers move its used_memory, by a few percent (more under ASan).
   for (const auto& [target, range] : fills) {
     INFO(target << " used_memory / maxmemory from " << range.first << " to " << range.second);
     CHECK(range.first > 1.0);
   }
-  CHECK(fills.at("idle").second < 1.06);
+  CHECK(fills.at("idle").second < 1.2);
   CHECK(scrapes == 120);
   // No scrape was stuck: the watch did not overrun.
   CHECK(std::chrono::steady_clock::now() - start < kWatch + 5s);
