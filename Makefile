@@ -41,6 +41,7 @@ test:
 	$(MAKE) build WERROR=ON
 	$(MAKE) test-release
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
+	python3 -m unittest discover -s bench
 	python3 bench/bench.py --smoke --exporter $(BUILD_DIR)/redis-timeout-exporter
 	$(MAKE) test-asan
 
