@@ -286,7 +286,7 @@ def start_ours(procs, exporter, name, ports_by_target, poll, probe, latency_wind
     write_config(config, ports_by_target, poll, probe, latency_window)
     port = free_port()
     proc = procs.start(name, [exporter, f"--config.file={config}",
-                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
+                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=info"])
     want = len(ports_by_target)
     wait_http(port, "/metrics",
               lambda text: measure.count_targets_up(measure.parse_prometheus_samples(text)) == want,
@@ -483,7 +483,8 @@ def phase_many_targets(procs, args, results):
     time.sleep(args.poll)  # warm-up: one full cycle of both
 
     log(f"{n} targets: {args.seconds} s CPU window")
-    cpu0 = {"ours": proc_cpu_seconds(ours.pid), "theirs": proc_cpu_seconds(theirs.pid)}
+    cpu0 = {"ours": proc_cpu_seconds(ours.pid), "theirs": proc_cpu_seconds(theirs.pid),
+            "bench": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}
     t0 = time.monotonic()
     done0, errors0, skipped0 = scheduler.counts()
     rss_peak = {"ours": 0, "theirs": 0}
@@ -492,6 +493,10 @@ def phase_many_targets(procs, args, results):
             rss_peak[who] = max(rss_peak[who], proc_rss_bytes(proc.pid))
         time.sleep(min(1.0, max(0.0, args.seconds - (time.monotonic() - t0))))
     elapsed = time.monotonic() - t0
+    # The driver's own share and the host's load: a saturated host explains skipped scrapes.
+    results["cpu_bench"] = (sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) -
+                            cpu0["bench"]) / elapsed
+    results["loadavg"] = os.getloadavg()[0]
     for who, proc in (("ours", ours), ("theirs", theirs)):
         results[f"cpu_{who}"] = (proc_cpu_seconds(proc.pid) - cpu0[who]) / elapsed
         results[f"rss_end_{who}"] = proc_rss_bytes(proc.pid)
@@ -539,7 +544,9 @@ def phase_many_targets(procs, args, results):
         sampled = {p: scrape_theirs(theirs_port, p, gzip_ok) for p in server_ports}
         results[f"size_{kind}_theirs"] = sum(sampled[p][0] for p in target_ports)
         results[f"serve_{kind}_theirs"] = measure.median([t for _, t in sampled.values()])
-    results["poll_failed_logs"] = procs.log_text(f"ours-{n}").count("event=poll_failed")
+    our_log = procs.log_text(f"ours-{n}")
+    results["poll_failures"] = measure.count_poll_failures(our_log)
+    results["recoveries"] = our_log.count("event=target_recovered")
     procs.stop_all()
 
 
@@ -599,6 +606,9 @@ def table_rows(r, args):
             theirs["requests_per_second"], "req/s", "≥ 20x", None if q is None else q >= 20)
     row(f"CPU at {n} targets, cores over the window", r["cpu_ours"],
         r["cpu_theirs"], "core", "≤ 0.2 core", r["cpu_ours"] <= 0.2)
+    rows.append((f"work done in the window (ours: targets up after it; theirs: scrapes)",
+                 f"{r['targets_up_min']} of {n} up",
+                 f"{r['scrapes_in_window']} of {r['scrapes_due']} due", "—", "", "—"))
     row(f"CPU-seconds per cycle of {n} targets (theirs: per scrape served x {n})",
         r["cycle_cpu_ours"], r["cycle_cpu_theirs"], "cpu-s")
     row(f"RSS at {n} targets (peak in window)", r["rss_ours"], r["rss_theirs"], "MiB",
@@ -657,10 +667,13 @@ def print_details(r, args):
     print(f"CPU window {r['cpu_window']:.1f} s: redis_exporter completed "
           f"{r['scrapes_in_window']} scrapes of the {r['scrapes_due']} due "
           f"({r['scrape_errors']} failed, {r['scrapes_skipped']} skipped: the previous scrape of "
-          f"that target had not finished)")
+          f"that target had not finished); the bench's own Python used "
+          f"{r['cpu_bench']:.2f} core; 1-minute load average at the end "
+          f"{r['loadavg']:.1f} on {os.cpu_count()} CPUs")
+    stages = ", ".join(f"{stage} {count}" for stage, count in sorted(r["poll_failures"].items()))
     print(f"our /metrics after the window showed at least {r['targets_up_min']} of "
-          f"{args.targets} targets up; our log has {r['poll_failed_logs']} event=poll_failed "
-          f"lines over the whole run")
+          f"{args.targets} targets up; event=poll_failed lines in our log over the whole run, "
+          f"by stage: {stages or 'none'}; event=target_recovered lines: {r['recoveries']}")
     print(f"RSS at {args.targets} targets at the end of the window: ours "
           f"{fmt(r['rss_end_ours'], 'MiB')}, theirs {fmt(r['rss_end_theirs'], 'MiB')}")
     print(f"our RSS with 1 target after the wrk runs (VmHWM, the peak): "

@@ -78,6 +78,17 @@ def count_targets_up(samples):
     return sum(1 for name, _, value in samples if name == "redis_timeout_target_up" and value == 1)
 
 
+def count_poll_failures(log_text):
+    """{stage: count} of the daemon's `event=poll_failed ... stage=X` log lines."""
+    counts = {}
+    for line in log_text.splitlines():
+        if "event=poll_failed" in line:
+            m = re.search(r"\bstage=(\S+)", line)
+            stage = m.group(1) if m else "unknown"
+            counts[stage] = counts.get(stage, 0) + 1
+    return counts
+
+
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 

@@ -90,6 +90,17 @@ class ParseTest(unittest.TestCase):
                       samples)
         self.assertIsNone(measure.probe_median_seconds(samples[:2]))
 
+    def test_poll_failures(self):
+        log = ("ts=2026-11-30T07:30:01Z level=warning event=poll_failed target=t0001 "
+               "address=127.0.0.1:4000 stage=timeout error=no reply repeats_suppressed=0\n"
+               "ts=2026-11-30T07:30:02Z level=warning event=poll_failed target=t0002 "
+               "address=127.0.0.1:4000 stage=connect error=refused repeats_suppressed=0\n"
+               "ts=2026-11-30T07:30:03Z level=warning event=poll_failed target=t0003 "
+               "address=127.0.0.1:4000 stage=timeout error=no reply repeats_suppressed=0\n"
+               "ts=2026-11-30T07:30:04Z level=info event=target_recovered target=t0001\n")
+        self.assertEqual(measure.count_poll_failures(log), {"timeout": 2, "connect": 1})
+        self.assertEqual(measure.count_poll_failures(""), {})
+
     def test_median(self):
         self.assertIsNone(measure.median([]))
         self.assertEqual(measure.median([3, 1, 2]), 2)
