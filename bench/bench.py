@@ -528,11 +528,12 @@ def phase_many_targets(procs, args, results):
             if status != 200:
                 raise BenchError(f"our /metrics answered {status}")
             encoded = headers.get("Content-Encoding", headers.get("content-encoding")) == "gzip"
-            # The page parses (after decompression too); a target whose last poll failed on a
-            # saturated host is a finding to print, not a reason to stop.
-            up = measure.count_targets_up(
-                measure.parse_prometheus_samples(metrics_text(headers, body)))
-            results["targets_up_min"] = min(up, results.get("targets_up_min", up))
+            if not sizes:
+                # The page parses (after decompression too); a target whose last poll failed
+                # on a saturated host is a finding to print, not a reason to stop.
+                up = measure.count_targets_up(
+                    measure.parse_prometheus_samples(metrics_text(headers, body)))
+                results["targets_up_min"] = min(up, results.get("targets_up_min", up))
             sizes.append(len(body))
             times.append(seconds)
         results[f"size_{kind}_ours"] = measure.median(sizes)
@@ -700,7 +701,9 @@ def machine_header(args):
     def version(argv):
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-            return (done.stdout + done.stderr).strip().splitlines()[0]
+            first = (done.stdout + done.stderr).strip().splitlines()[0]
+            # redis_exporter prints its version as a log line: keep only the message.
+            return first.split('msg="', 1)[1].rstrip('"') if 'msg="' in first else first
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return "unknown"
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
