@@ -37,6 +37,10 @@ class BenchError(Exception):
     """The bench could not run (not a figure that missed its goal)."""
 
 
+class ExitedEarly(BenchError):
+    """A process the bench started exited before it was ready."""
+
+
 def log(message):
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -246,7 +250,7 @@ def wait_http(port, path, ready, proc, procs, name, timeout):
     last = ""
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BenchError(f"{name} exited ({proc.returncode}):\n{procs.log_tail(name)}")
+            raise ExitedEarly(f"{name} exited ({proc.returncode}):\n{procs.log_tail(name)}")
         try:
             status, headers, body, _ = http_get(port, path, timeout=10)
             last = metrics_text(headers, body)
@@ -281,25 +285,40 @@ def write_config(path, ports_by_target, poll, probe, latency_window):
         f.write("\n".join(lines) + "\n")
 
 
+def start_listening(procs, name, argv_for_port, path, ready, timeout):
+    """Starts a server on a free port and waits until GET path satisfies ready(); when the
+    process exits first (another process took the port in between), tries another port."""
+    for attempt in range(3):
+        port = free_port()
+        proc = procs.start(name, argv_for_port(port))
+        try:
+            wait_http(port, path, ready, proc, procs, name, timeout)
+            return port, proc
+        except ExitedEarly:
+            procs.stop(proc)
+            if attempt == 2:
+                raise
+
+
 def start_ours(procs, exporter, name, ports_by_target, poll, probe, latency_window, timeout):
     config = os.path.join(procs.workdir, name + ".yaml")
     write_config(config, ports_by_target, poll, probe, latency_window)
-    port = free_port()
-    proc = procs.start(name, [exporter, f"--config.file={config}",
-                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=info"])
     want = len(ports_by_target)
-    wait_http(port, "/metrics",
-              lambda text: measure.count_targets_up(measure.parse_prometheus_samples(text)) == want,
-              proc, procs, name, timeout)
-    return port, proc
+    return start_listening(
+        procs, name,
+        lambda port: [exporter, f"--config.file={config}",
+                      f"--web.listen-address=127.0.0.1:{port}", "--log.level=info"],
+        "/metrics",
+        lambda text: measure.count_targets_up(measure.parse_prometheus_samples(text)) == want,
+        timeout)
 
 
 def start_theirs(procs, name, redis_port):
-    port = free_port()
-    proc = procs.start(name, [REDIS_EXPORTER, f"-web.listen-address=127.0.0.1:{port}",
-                              f"-redis.addr=redis://127.0.0.1:{redis_port}"])
-    wait_http(port, "/metrics", lambda text: "\nredis_up 1" in text, proc, procs, name, 30)
-    return port, proc
+    return start_listening(
+        procs, name,
+        lambda port: [REDIS_EXPORTER, f"-web.listen-address=127.0.0.1:{port}",
+                      f"-redis.addr=redis://127.0.0.1:{redis_port}"],
+        "/metrics", lambda text: "\nredis_up 1" in text, 30)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,15 +350,17 @@ def phase_one_target(procs, args, results):
     pinger.start()
     scrapes = 0
     start = time.monotonic()
-    while time.monotonic() - start < window:  # Prometheus's cadence: one scrape per poll interval
-        status, _, _, _ = http_get(theirs_port, "/metrics", gzip_ok=True)
-        if status != 200:
-            raise BenchError(f"redis_exporter /metrics answered {status}")
-        scrapes += 1
-        time.sleep(max(0.0, start + scrapes * args.poll - time.monotonic()))
-    stop.set()
-    pinger.join()
-    ping_client.close()
+    try:
+        while time.monotonic() - start < window:  # Prometheus's cadence: a scrape per interval
+            status, _, _, _ = http_get(theirs_port, "/metrics", gzip_ok=True)
+            if status != 200:
+                raise BenchError(f"redis_exporter /metrics answered {status}")
+            scrapes += 1
+            time.sleep(max(0.0, start + scrapes * args.poll - time.monotonic()))
+    finally:
+        stop.set()
+        pinger.join()
+        ping_client.close()
     delta_ours = commandstats_window_end(ours_redis, before_ours)
     delta_theirs = commandstats_window_end(theirs_redis, before_theirs)
 
@@ -458,30 +479,10 @@ def scrape_theirs(port, redis_port, gzip_ok):
     return len(body), seconds
 
 
-def phase_many_targets(procs, args, results):
-    n, servers = args.targets, args.servers
-    log(f"{n} targets: starting {servers} redis-servers")
-    server_ports = [start_redis(procs, f"redis-{i:02d}")[0] for i in range(servers)]
-    target_ports = [server_ports[i % servers] for i in range(n)]
-    ours_port, ours = start_ours(procs, args.exporter, f"ours-{n}",
-                                 [(f"t{i:04d}", p) for i, p in enumerate(target_ports)],
-                                 args.poll, args.probe, 60, 120)
-    theirs_port, theirs = start_theirs(procs, f"theirs-{n}", server_ports[0])
-    log(f"{n} targets: both exporters up; redis_exporter scraped through /scrape every "
-        f"{args.poll} s, ours scraped every {args.poll} s")
-
-    scheduler = ScrapeScheduler(theirs_port, target_ports, args.poll)
-    stop = threading.Event()
-
-    def scrape_ours():  # what Prometheus does to us: one gzip-accepting scrape per interval
-        while not stop.wait(args.poll):
-            http_get(ours_port, "/metrics", gzip_ok=True)
-
-    our_scraper = threading.Thread(target=scrape_ours)
-    scheduler.start()
-    our_scraper.start()
-    time.sleep(args.poll)  # warm-up: one full cycle of both
-
+def cpu_window(ours, theirs, scheduler, args, results):
+    """CPU, RSS, threads and fds of both exporters over one window of args.seconds, while the
+    scrape loops run."""
+    n = args.targets
     log(f"{n} targets: {args.seconds} s CPU window")
     cpu0 = {"ours": proc_cpu_seconds(ours.pid), "theirs": proc_cpu_seconds(theirs.pid),
             "bench": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}
@@ -507,17 +508,45 @@ def phase_many_targets(procs, args, results):
     results["scrapes_skipped"] = skipped1 - skipped0
     results["scrapes_due"] = round(elapsed / args.poll * n)
     results["scrape_errors"] = errors1 - errors0
-    # CPU for one cycle of every target: ours polls each once per poll interval (and serves one
-    # /metrics); theirs is normalised by the scrapes it really served, which on a saturated host
-    # are fewer than were due.
+    # CPU for one cycle of every target: ours polls each once per poll interval (and serves
+    # one /metrics); theirs is normalised by the scrapes it really served, which on a saturated
+    # host are fewer than were due.
     results["cycle_cpu_ours"] = results["cpu_ours"] * args.poll
     scraped = results["scrapes_in_window"]
     results["cycle_cpu_theirs"] = (results["cpu_theirs"] * elapsed / scraped * n
                                    if scraped else None)
     results["cpu_window"] = elapsed
-    stop.set()
-    our_scraper.join()
-    scheduler.stop()
+
+
+def phase_many_targets(procs, args, results):
+    n, servers = args.targets, args.servers
+    log(f"{n} targets: starting {servers} redis-servers")
+    server_ports = [start_redis(procs, f"redis-{i:02d}")[0] for i in range(servers)]
+    target_ports = [server_ports[i % servers] for i in range(n)]
+    ours_port, ours = start_ours(procs, args.exporter, f"ours-{n}",
+                                 [(f"t{i:04d}", p) for i, p in enumerate(target_ports)],
+                                 args.poll, args.probe, 60, 120)
+    theirs_port, theirs = start_theirs(procs, f"theirs-{n}", server_ports[0])
+    log(f"{n} targets: both exporters up; redis_exporter scraped through /scrape every "
+        f"{args.poll} s, ours scraped every {args.poll} s")
+
+    scheduler = ScrapeScheduler(theirs_port, target_ports, args.poll)
+    stop = threading.Event()
+
+    def scrape_ours():  # what Prometheus does to us: one gzip-accepting scrape per interval
+        while not stop.wait(args.poll):
+            http_get(ours_port, "/metrics", gzip_ok=True)
+
+    our_scraper = threading.Thread(target=scrape_ours)
+    scheduler.start()
+    our_scraper.start()
+    try:
+        time.sleep(args.poll)  # warm-up: one full cycle of both
+        cpu_window(ours, theirs, scheduler, args, results)
+    finally:
+        stop.set()
+        our_scraper.join()
+        scheduler.stop()
 
     log(f"{n} targets: /metrics size and serve time")
     repeats = 2 if args.smoke else 5
