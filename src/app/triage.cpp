@@ -45,7 +45,7 @@ FlagSet TriageFlags() {
       {"duration", "DUR", "how long to sample", "5s"},
       {"output", "FORMAT", "text or json", "text"},
       {"log.level", "LEVEL", "debug, info, warn or error", "error"},
-      {"log.format", "FORMAT", "logfmt or json (the log goes to stderr)", "logfmt"},
+      {"log.format", "FORMAT", "logfmt or json, on stderr", "logfmt"},
   });
 }
 
