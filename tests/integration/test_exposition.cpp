@@ -152,8 +152,8 @@ ExporterRun RunShell(const std::string& command, std::chrono::milliseconds timeo
 
 TEST_CASE("exposition: sequential keep-alive scrapes do not stall", "[exposition][keepalive]") {
   RedisServer redis;
-  ExporterProcess exporter = StartExporter(ManyTargets(redis, 6));
-  for (int i = 1; i <= 6; ++i) {
+  ExporterProcess exporter = StartExporter(ManyTargets(redis, 8));
+  for (int i = 1; i <= 8; ++i) {
     REQUIRE(exporter.WaitForMetric("redis_timeout_target_up",
                                    {{"target", "cache-" + std::to_string(i)}}, Equals(1)));
   }
