@@ -3,6 +3,7 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends g++ cmake make pkg-config libhiredis-dev \
       prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev libevent-dev nlohmann-json3-dev catch2 \
+      zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

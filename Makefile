@@ -10,8 +10,10 @@ JOBS ?= $(shell nproc)
 # -Werror is for our own test command only (RTE_WERROR): a packager's newer compiler, with new
 # warnings, must not break `make build`.
 WERROR ?= OFF
+# `make install [PREFIX=/usr] [DESTDIR=/tmp/stage]`
+PREFIX ?= /usr/local
 
-.PHONY: all deps build run test test-release test-asan bench format clean
+.PHONY: all deps build run install test test-release test-asan bench format clean
 
 all: build
 
@@ -32,6 +34,15 @@ run:
 	  -DRTE_WERROR=OFF
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target redis-timeout-exporter
 	scripts/run-local.sh
+
+# The daemon built as packagers build it (Release), then installed: bin/, the default config
+# under etc/redis-timeout-exporter/ (/etc for PREFIX=/usr; an existing config is kept), and the
+# systemd unit, dashboards and rules under share/redis-timeout-exporter/.
+install:
+	scripts/install-deps.sh build
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DRTE_BUILD_TESTS=OFF -DRTE_WERROR=$(WERROR)
+	cmake --build $(RELEASE_DIR) -j$(JOBS) --target redis-timeout-exporter
+	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE_DIR) --prefix "$(PREFIX)"
 
 # The format check first: it takes seconds, the builds minutes. After the suites, the bench in
 # its smoke mode (about 20 s, no figure judged) only keeps `make bench` working.

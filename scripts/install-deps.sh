@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
-            libspdlog-dev libevent-dev nlohmann-json3-dev catch2)
+            libspdlog-dev libevent-dev nlohmann-json3-dev catch2 zlib1g-dev)
 run_pkgs=(redis-server redis-tools curl)
 # wrk and prometheus-redis-exporter: `make test` runs the bench's smoke mode.
 test_pkgs=(redis-server redis-tools curl python3 python3-yaml prometheus prometheus-alertmanager

@@ -1,10 +1,50 @@
 #include "app/daemon.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "exposition/triage_page.h"
 
 namespace rte {
+namespace {
+
+// Descriptors a target can hold at once: the poll connection, the probe's persistent
+// connection and its fresh-connect probe.
+constexpr rlim_t kFdsPerTarget = 3;
+// The rest: the listening socket, scrapes in flight, libevent's internals, procfs reads, logs.
+constexpr rlim_t kFdsBase = 64;
+
+// Like the Go runtime, which Prometheus exporters are written in: raise the soft
+// RLIMIT_NOFILE to the hard limit when the configured targets need more than the soft limit.
+void EnsureFileLimit(size_t targets) {
+  const rlim_t needed = kFdsBase + kFdsPerTarget * static_cast<rlim_t>(targets);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed &&
+      limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      spdlog::info("event=fd_limit_raised soft_before={} soft={} needed={} targets={}", before,
+                   limit.rlim_cur, needed, targets);
+    } else {
+      spdlog::warn("event=fd_limit_raise_failed soft={} hard={} error=\"{}\"", before,
+                   limit.rlim_max, std::strerror(errno));
+      limit.rlim_cur = before;
+    }
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    spdlog::warn("event=fd_limit_too_low soft={} hard={} needed={} targets={} action=\"{}\"",
+                 limit.rlim_cur, limit.rlim_max, needed, targets,
+                 "connections to some targets will fail: raise the hard limit (LimitNOFILE= in the "
+                 "systemd unit, ulimit -Hn)");
+  }
+}
+
+}  // namespace
 
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
@@ -16,9 +56,10 @@ Daemon::~Daemon() { Stop(); }
 Status Daemon::Start() {
   auto config = LoadConfigFile(options_.config_file);
   if (!config.ok()) return Status::Error(config.error());
+  EnsureFileLimit(config.value().targets.size());
 
   http_.Route("/", [this](const std::string&) { return LandingPage(); });
-  http_.Route("/metrics", [this](const std::string&) {
+  http_.Route(options_.telemetry_path, [this](const std::string&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = RenderMetrics(collector_);
@@ -48,7 +89,8 @@ Status Daemon::Start() {
   poll_loop_.Apply(std::move(config.value()));
   poll_loop_.Start();
   http_.Start();
-  spdlog::info("event=listening address={} metrics_path=/metrics", options_.listen_address);
+  spdlog::info("event=listening address={} metrics_path={}", options_.listen_address,
+               options_.telemetry_path);
   return Status::Ok();
 }
 
@@ -66,6 +108,7 @@ Status Daemon::Reload() {
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
   spdlog::info("event=config_reloaded file={} targets={}", options_.config_file,
                config.value().targets.size());
+  EnsureFileLimit(config.value().targets.size());
   poll_loop_.Apply(std::move(config.value()));
   return Status::Ok();
 }
@@ -86,7 +129,12 @@ HttpResponse Daemon::LandingPage() const {
 <p>Tells which of five causes (pool, network, memory, slowlog, backlog) is about to make Redis time out.</p>
 <ul>
 <li><a href="/triage">/triage</a>: which of the five causes is it? Ranked per target, with evidence and fixes</li>
-<li><a href="/metrics">/metrics</a>: Prometheus metrics from the latest poll (scrapes never query Redis)</li>
+<li><a href=")";
+  // The path comes from our own flag, checked at startup to hold no quote, space or markup.
+  r.body += options_.telemetry_path;
+  r.body += R"(">)";
+  r.body += options_.telemetry_path;
+  r.body += R"(</a>: Prometheus metrics from the latest poll (scrapes never query Redis)</li>
 <li><a href="/-/healthy">/-/healthy</a>: liveness</li>
 <li>POST /-/reload: re-read the config file (SIGHUP does the same)</li>
 </ul>

@@ -16,6 +16,7 @@ namespace rte {
 struct DaemonOptions {
   std::string config_file;
   std::string listen_address;
+  std::string telemetry_path = "/metrics";
   std::string procfs_root = "/proc";
   std::string sysfs_root = "/sys";
 };

@@ -1,89 +1,58 @@
 // Entry point: flags, logging, config check, and the signal loop (SIGHUP reloads).
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <iostream>
-#include <map>
 #include <string>
 
 #include "app/daemon.h"
+#include "app/flags.h"
+#include "app/logging.h"
 #include "app/triage.h"
 #include "config/config.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
-       redis-timeout-exporter triage --help
+constexpr const char* kUsageHead = R"(usage: redis-timeout-exporter [flags]
+       redis-timeout-exporter triage [flags]   (one-shot diagnosis; triage --help)
 
-  --config.file=PATH          YAML config (default /etc/redis-timeout-exporter/config.yaml)
-  --web.listen-address=ADDR   where /metrics is served (default :9478)
-  --log.level=LEVEL           debug, info, warn or error (default info)
-  --path.procfs=PATH          procfs mount to read kernel counters from (default /proc)
-  --path.sysfs=PATH           sysfs mount to read transparent huge pages from (default /sys)
-  --config.check              validate the config file and exit (0 valid, 1 invalid)
-  --version                   print the version and exit
+Polls the Redis targets of the config file and serves their timeout risk per cause on
+/metrics, /triage and /. Flags take --name=value or --name value.
+
 )";
 
-struct Flags {
-  std::map<std::string, std::string> values = {
-      {"config.file", "/etc/redis-timeout-exporter/config.yaml"},
-      {"web.listen-address", ":9478"},
-      {"log.level", "info"},
-      {"path.procfs", "/proc"},
-      {"path.sysfs", "/sys"},
-  };
-  bool check = false;
-  bool version = false;
-  bool help = false;
-};
+constexpr const char* kUsageTail = R"(
+Exit codes:
+  0   stopped by SIGTERM or SIGINT; --help, --version; --config.check found the file valid
+  1   startup failed (invalid config, listen address in use, ...); --config.check found the
+      file invalid
+  64  usage error: unknown flag, missing or malformed value
+)";
 
-bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--config.check") {
-      flags.check = true;
-      continue;
-    }
-    if (arg == "--version") {
-      flags.version = true;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      error = "unexpected argument '" + arg + "'";
-      return false;
-    }
-    std::string name = arg.substr(2), value;
-    const auto eq = name.find('=');
-    if (eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      error = "flag --" + name + " needs a value";
-      return false;
-    }
-    if (!flags.values.contains(name)) {
-      error = "unknown flag --" + name;
-      return false;
-    }
-    flags.values[name] = value;
-  }
-  return true;
+rte::FlagSet DaemonFlags() {
+  return rte::FlagSet({
+      {"config.file", "PATH", "YAML config", "/etc/redis-timeout-exporter/config.yaml"},
+      {"config.check", "", "validate the config file and exit (0 valid, 1 invalid)", {}},
+      {"web.listen-address", "ADDR", "where the HTTP endpoints are served", ":9478"},
+      {"web.telemetry-path", "PATH", "path under which to serve the metrics", "/metrics"},
+      {"log.level", "LEVEL", "debug, info, warn or error", "info"},
+      {"log.format", "FORMAT", "logfmt or json", "logfmt"},
+      {"path.procfs", "PATH", "procfs mount to read kernel counters from", "/proc"},
+      {"path.sysfs", "PATH", "sysfs mount to read transparent huge pages from", "/sys"},
+  });
 }
 
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("rte");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
-  spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::flush_on(spdlog::level::debug);
+std::string Usage(const rte::FlagSet& flags) {
+  std::string out = kUsageHead;
+  out += flags.Describe();
+  out += kUsageTail;
+  return out;
+}
+
+// The telemetry path must be a path of its own, not one of the other endpoints.
+bool ValidTelemetryPath(const std::string& path) {
+  return path.size() > 1 && path.front() == '/' && path != "/triage" && path != "/-/healthy" &&
+         path != "/-/reload" && path.find_first_of("?# \"'<>&") == std::string::npos;
 }
 
 }  // namespace
@@ -91,30 +60,27 @@ void SetUpLogging(const std::string& level) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "triage") {
     signal(SIGPIPE, SIG_IGN);
-    SetUpLogging("error");  // stderr, so stdout stays the report
     return rte::RunTriage(argc - 1, argv + 1);
   }
-  Flags flags;
-  std::string error;
-  if (!ParseFlags(argc, argv, flags, error)) {
-    std::cerr << "redis-timeout-exporter: " << error << "\n\n" << kUsage;
-    return 2;
+  rte::FlagSet flags = DaemonFlags();
+  if (auto exit_code = flags.ParseOrExit(argc, argv, "redis-timeout-exporter", Usage(flags))) {
+    return *exit_code;
   }
-  if (flags.help) {
-    std::cout << kUsage;
-    return 0;
+  const std::string level = flags.Get("log.level");
+  const std::string format = flags.Get("log.format");
+  if (rte::Status s = rte::CheckLogFlags(level, format); !s.ok()) {
+    std::cerr << "redis-timeout-exporter: " << s.message() << "\n";
+    return rte::kExitUsage;
   }
-  if (flags.version) {
-    std::cout << "redis-timeout-exporter " << RTE_VERSION << "\n";
-    return 0;
+  const std::string telemetry_path = flags.Get("web.telemetry-path");
+  if (!ValidTelemetryPath(telemetry_path)) {
+    std::cerr << "redis-timeout-exporter: --web.telemetry-path must start with / and not be /, "
+                 "/triage, /-/healthy or /-/reload, got '"
+              << telemetry_path << "'\n";
+    return rte::kExitUsage;
   }
-  const std::string level = flags.values["log.level"];
-  if (level != "debug" && level != "info" && level != "warn" && level != "error") {
-    std::cerr << "redis-timeout-exporter: --log.level must be debug, info, warn or error\n";
-    return 2;
-  }
-  const std::string config_file = flags.values["config.file"];
-  if (flags.check) {
+  const std::string config_file = flags.Get("config.file");
+  if (flags.Has("config.check")) {
     auto config = rte::LoadConfigFile(config_file);
     if (!config.ok()) {
       std::cerr << "config error: " << config.error() << "\n";
@@ -123,7 +89,7 @@ int main(int argc, char** argv) {
     std::cout << config_file << ": valid, " << config.value().targets.size() << " target(s)\n";
     return 0;
   }
-  SetUpLogging(level);
+  rte::SetUpLogging(level, format);
 
   // Signals are taken by sigwait() on this thread only; block them before threads start.
   sigset_t signals;
@@ -134,8 +100,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  rte::Daemon daemon({config_file, flags.values["web.listen-address"], flags.values["path.procfs"],
-                      flags.values["path.sysfs"]});
+  rte::Daemon daemon({config_file, flags.Get("web.listen-address"), telemetry_path,
+                      flags.Get("path.procfs"), flags.Get("path.sysfs")});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

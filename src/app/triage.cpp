@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "app/flags.h"
+#include "app/logging.h"
 #include "app/poll_loop.h"
 #include "config/config.h"
 #include "exposition/triage_report.h"
@@ -14,21 +16,46 @@
 namespace rte {
 namespace {
 
-constexpr const char* kUsage = R"(usage: redis-timeout-exporter triage [flags]
+constexpr const char* kUsageHead = R"(usage: redis-timeout-exporter triage [flags]
 
 Runs the 2 AM checklist (connectivity, clients, memory and policy, slowlog, latency samples,
 kernel backlog) for a few seconds and prints, per target, the causes ranked by risk with the
-evidence and the fix. Exit code: 0 ok, 1 warn, 2 critical, 3 a target could not be reached.
+evidence and the fix. Give --config.file (its targets) or --address (one target). Flags take
+--name=value or --name value.
 
-  --config.file=PATH        the targets of a config file, or one target:
-  --address=HOST:PORT       (or unix:///path) with optional
-  --username=USER           ACL user
-  --password-env=VAR        password from an environment variable
-  --password-file=PATH      password from a file (no password flag: it would show in ps)
-  --client-timeout=DUR      the application's timeout for that target (default 1s)
-  --duration=DUR            how long to sample (default 5s)
-  --output=text|json        (default text)
 )";
+
+constexpr const char* kUsageTail = R"(
+Exit codes:
+  0   every target ok
+  1   the worst target is at warn
+  2   the worst target is critical
+  3   a target could not be reached, or answers that it is not serving (loading, BUSY,
+      MASTERDOWN, writes paused)
+  64  usage error (unknown flag, missing or malformed value) or an invalid config file
+)";
+
+FlagSet TriageFlags() {
+  return FlagSet({
+      {"config.file", "PATH", "the targets of a config file, or one target:", {}},
+      {"address", "HOST:PORT", "(or unix:///path) with optional", {}},
+      {"username", "USER", "ACL user", {}},
+      {"password-env", "VAR", "password from an environment variable", {}},
+      {"password-file", "PATH", "password from a file (no password flag: it would show in ps)", {}},
+      {"client-timeout", "DUR", "the application's timeout for that target", "1s"},
+      {"duration", "DUR", "how long to sample", "5s"},
+      {"output", "FORMAT", "text or json", "text"},
+      {"log.level", "LEVEL", "debug, info, warn or error", "error"},
+      {"log.format", "FORMAT", "logfmt or json, on stderr", "logfmt"},
+  });
+}
+
+std::string Usage(const FlagSet& flags) {
+  std::string out = kUsageHead;
+  out += flags.Describe();
+  out += kUsageTail;
+  return out;
+}
 
 // Samples fast enough to have a window of several polls within the run.
 void TuneForTriage(TargetConfig& t, Duration duration) {
@@ -45,66 +72,52 @@ void TuneForTriage(TargetConfig& t, Duration duration) {
 }  // namespace
 
 int RunTriage(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {
-      {"duration", "5s"}, {"output", "text"}, {"client-timeout", "1s"}};
-  const std::set<std::string> known = {"config.file",  "address",       "username",
-                                       "password-env", "password-file", "client-timeout",
-                                       "duration",     "output",        "log.level"};
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos ||
-        !known.contains(arg.substr(2, eq - 2))) {
-      std::cerr << "triage: unknown or malformed flag '" << arg << "' (use --name=value)\n\n"
-                << kUsage;
-      return 64;
-    }
-    flags[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+  FlagSet flags = TriageFlags();
+  if (auto exit_code = flags.ParseOrExit(argc, argv, "triage", Usage(flags))) return *exit_code;
+  if (Status s = CheckLogFlags(flags.Get("log.level"), flags.Get("log.format")); !s.ok()) {
+    std::cerr << "triage: " << s.message() << "\n";
+    return kExitUsage;
   }
-  spdlog::set_level(
-      spdlog::level::from_str(flags.contains("log.level") ? flags["log.level"] : "error"));
-  const auto duration = ParseDuration(flags["duration"]);
+  SetUpLogging(flags.Get("log.level"), flags.Get("log.format"));  // stderr: stdout is the report
+  const auto duration = ParseDuration(flags.Get("duration"));
   if (!duration.ok()) {
     std::cerr << "triage: --duration: " << duration.error() << "\n";
-    return 64;
+    return kExitUsage;
   }
-  if (flags["output"] != "text" && flags["output"] != "json") {
+  const std::string output = flags.Get("output");
+  if (output != "text" && output != "json") {
     std::cerr << "triage: --output must be text or json\n";
-    return 64;
+    return kExitUsage;
   }
 
   Config config;
-  if (flags.contains("config.file") == flags.contains("address")) {
-    std::cerr << "triage: give --config.file or --address (one of them)\n\n" << kUsage;
-    return 64;
+  if (flags.Has("config.file") == flags.Has("address")) {
+    std::cerr << "triage: give --config.file or --address (one of them)\n\n" << Usage(flags);
+    return kExitUsage;
   }
-  if (flags.contains("config.file")) {
-    auto loaded = LoadConfigFile(flags["config.file"]);
+  if (flags.Has("config.file")) {
+    auto loaded = LoadConfigFile(flags.Get("config.file"));
     if (!loaded.ok()) {
       std::cerr << "config error: " << loaded.error() << "\n";
-      return 64;
+      return kExitUsage;
     }
     config = std::move(loaded.value());
   } else {
     TargetConfig t;
     t.name = "target";
-    auto endpoint = ParseEndpoint(flags["address"]);
+    auto endpoint = ParseEndpoint(flags.Get("address"));
     if (!endpoint.ok()) {
       std::cerr << "triage: --address: " << endpoint.error() << "\n";
-      return 64;
+      return kExitUsage;
     }
     t.endpoint = endpoint.value();
-    if (flags.contains("username")) t.username = flags["username"];
-    if (flags.contains("password-env")) t.password.env_var = flags["password-env"];
-    if (flags.contains("password-file")) t.password.file = flags["password-file"];
-    const auto timeout = ParseDuration(flags["client-timeout"]);
+    if (flags.Has("username")) t.username = flags.Get("username");
+    if (flags.Has("password-env")) t.password.env_var = flags.Get("password-env");
+    if (flags.Has("password-file")) t.password.file = flags.Get("password-file");
+    const auto timeout = ParseDuration(flags.Get("client-timeout"));
     if (!timeout.ok()) {
       std::cerr << "triage: --client-timeout: " << timeout.error() << "\n";
-      return 64;
+      return kExitUsage;
     }
     t.client_timeout = timeout.value();
     config.targets.push_back(t);
@@ -140,7 +153,7 @@ int RunTriage(int argc, char** argv) {
     if (!reached.contains(r->config.name)) input.never_reached->push_back(r->config.name);
   }
   const TriageVerdict verdict = BuildVerdict(input);
-  std::cout << (flags["output"] == "json" ? RenderTriageJson(verdict) : RenderTriageText(verdict));
+  std::cout << (output == "json" ? RenderTriageJson(verdict) : RenderTriageText(verdict));
   return verdict.exit_code;
 }
 

@@ -18,10 +18,14 @@ constexpr const char* kPrefix = "redis_timeout_";
 // Builds one family; `fill` adds samples. Families with no samples are left out.
 class FamilyBuilder {
  public:
+  // Our families carry kPrefix; the standard process_* families keep their well-known names.
+  enum class Prefix { kExporter, kNone };
+
   FamilyBuilder(std::vector<MetricFamily>& out, const std::string& name, MetricType type,
-                const std::string& help)
+                const std::string& help, Prefix prefix = Prefix::kExporter)
       : out_(out) {
-    family_.name = kPrefix + name;
+    if (prefix == Prefix::kExporter) family_.name = kPrefix;
+    family_.name += name;
     family_.type = type;
     family_.help = help;
   }
@@ -49,6 +53,16 @@ class FamilyBuilder {
       m.histogram.bucket.push_back({cumulative, h.bounds()[i]});
     }
     m.histogram.bucket.push_back({h.count(), std::numeric_limits<double>::infinity()});
+    family_.metric.push_back(std::move(m));
+  }
+  // A summary: the given quantiles, and the count and sum of every observation so far.
+  void AddSummary(const std::vector<std::pair<double, double>>& quantiles, std::uint64_t count,
+                  double sum, std::vector<ClientMetric::Label> labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.summary.sample_count = count;
+    m.summary.sample_sum = sum;
+    for (const auto& [q, v] : quantiles) m.summary.quantile.push_back({q, v});
     family_.metric.push_back(std::move(m));
   }
 
@@ -376,17 +390,21 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
     for (const auto& r : reports) f.AddHistogram(r->latency.ping_rtt, {T(*r)});
   }
   {
-    FamilyBuilder f(out, "ping_rtt_window_seconds", MetricType::Gauge,
-                    "PING round-trip quantiles (0.5, 0.99, 1 = max) over the last latency_window. "
-                    "Compare p99 with client_timeout_seconds; if tcp_rtt_seconds stays low while "
-                    "this rises, Redis itself is slow (check slowlog), not the network.");
+    FamilyBuilder f(out, "ping_rtt_window_seconds", MetricType::Summary,
+                    "PING round-trip quantiles (0.5, 0.99, 1 = max) over the last latency_window; "
+                    "_sum and _count cover every probe PING since the exporter started, as in "
+                    "ping_rtt_seconds. Compare p99 with client_timeout_seconds; if tcp_rtt_seconds "
+                    "stays low while this rises, Redis itself is slow (check slowlog), not the "
+                    "network.");
     for (const auto& r : reports) {
-      const std::pair<const char*, std::optional<double>> qs[] = {{"0.5", r->latency.window_p50},
-                                                                  {"0.99", r->latency.window_p99},
-                                                                  {"1", r->latency.window_max}};
-      for (const auto& [q, v] : qs) {
-        if (v) f.Add(*v, {T(*r), {"quantile", q}});
+      const LatencyFigures& l = r->latency;
+      std::vector<std::pair<double, double>> quantiles;
+      for (const auto& [q, v] : {std::pair{0.5, l.window_p50}, std::pair{0.99, l.window_p99},
+                                 std::pair{1.0, l.window_max}}) {
+        if (v) quantiles.emplace_back(q, *v);
       }
+      if (quantiles.empty() && l.ping_rtt.count() == 0) continue;
+      f.AddSummary(quantiles, l.ping_rtt.count(), l.ping_rtt.sum(), {T(*r)});
     }
   }
   {
@@ -578,6 +596,34 @@ void RiskFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
 }
 
+// The standard process collector of every official exporter, under its usual names.
+void ProcessFamilies(std::vector<MetricFamily>& out, const ProcessFigures& p) {
+  const auto family = [&](const std::string& name, MetricType type, const std::string& help,
+                          std::optional<double> value) {
+    FamilyBuilder f(out, name, type, help, FamilyBuilder::Prefix::kNone);
+    if (value) f.Add(*value, {});
+  };
+  family("process_cpu_seconds_total", MetricType::Counter,
+         "User and system CPU time the exporter spent (/proc/self/stat utime + stime), read "
+         "with the kernel counters every poll_interval.",
+         p.cpu_seconds_total);
+  family("process_resident_memory_bytes", MetricType::Gauge,
+         "Resident memory of the exporter (/proc/self/stat rss times the page size).",
+         p.resident_memory_bytes);
+  family("process_virtual_memory_bytes", MetricType::Gauge,
+         "Virtual memory of the exporter (/proc/self/stat vsize).", p.virtual_memory_bytes);
+  family("process_open_fds", MetricType::Gauge,
+         "File descriptors the exporter holds (entries of /proc/self/fd): its Redis connections, "
+         "sockets and files. Near process_max_fds, new connections to targets fail.",
+         p.open_fds);
+  family("process_max_fds", MetricType::Gauge,
+         "The exporter's file descriptor limit (/proc/self/limits Max open files, soft).",
+         p.max_fds);
+  family("process_start_time_seconds", MetricType::Gauge,
+         "Unix time the exporter started (/proc/stat btime + /proc/self/stat starttime).",
+         p.start_time_seconds);
+}
+
 }  // namespace
 
 std::vector<MetricFamily> ReportCollector::Collect() const {
@@ -608,6 +654,8 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
   NetworkFamilies(out, reports);
   const auto kernel = store_.Kernel();
   BacklogFamilies(out, reports, kernel.get());
+  if (kernel != nullptr && kernel->exporter_process)
+    ProcessFamilies(out, *kernel->exporter_process);
   return out;
 }
 

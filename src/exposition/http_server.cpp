@@ -1,12 +1,20 @@
 #include "exposition/http_server.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <zlib.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace rte {
 namespace {
@@ -26,6 +34,86 @@ const char* MethodName(evhttp_cmd_type type) {
   }
 }
 
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Error";
+  }
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The q value of one Accept-Encoding element's parameters (";q=0.5"); 1 when absent, 0 when
+// malformed (a coding we cannot read is not one we were asked for).
+double QValue(std::string_view params) {
+  while (!params.empty()) {
+    const size_t semi = params.find(';');
+    std::string_view param = Trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+    if (param.size() < 2 || std::tolower(static_cast<unsigned char>(param[0])) != 'q' ||
+        param[1] != '=') {
+      continue;
+    }
+    const std::string value(Trim(param.substr(2)));
+    char* end = nullptr;
+    const double q = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || q < 0 || q > 1) return 0;
+    return q;
+  }
+  return 1;
+}
+
+// Nagle's algorithm holds back a response's last partial segment until the client ACKs the
+// previous one, and clients delay ACKs by up to 40 ms: every keep-alive scrape used to wait
+// that long. So: no Nagle on the socket, and no 16 KiB cap per write() (libevent's default),
+// so headers and body leave in one writev().
+void TuneConnection(evhttp_request* req) {
+  evhttp_connection* connection = evhttp_request_get_connection(req);
+  bufferevent* bev =
+      connection != nullptr ? evhttp_connection_get_bufferevent(connection) : nullptr;
+  if (bev == nullptr) return;
+  bufferevent_set_max_single_write(bev, EV_SSIZE_MAX);
+  const evutil_socket_t fd = bufferevent_getfd(bev);
+  const int one = 1;
+  if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+// Hands the body to libevent without a copy (a /metrics body can be megabytes).
+void AddBody(evbuffer* buffer, std::string body) {
+  if (body.empty()) return;
+  auto* owned = new std::string(std::move(body));
+  const auto release = [](const void*, size_t, void* arg) {
+    delete static_cast<std::string*>(arg);
+  };
+  if (evbuffer_add_reference(buffer, owned->data(), owned->size(), release, owned) != 0) {
+    evbuffer_add(buffer, owned->data(), owned->size());
+    delete owned;
+  }
+}
+
 void Dispatch(evhttp_request* req, void* arg) {
   auto* routes = static_cast<std::map<std::string, HttpServer::Handler>*>(arg);
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
@@ -41,17 +129,61 @@ void Dispatch(evhttp_request* req, void* arg) {
   }
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
   evhttp_add_header(headers, "Content-Type", response.content_type.c_str());
+  // Caches must not serve a gzip body to a client that did not ask for one, or the reverse.
+  evhttp_add_header(headers, "Vary", "Accept-Encoding");
+  const char* accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
+  if (accept != nullptr && AcceptsGzip(accept) && !response.body.empty()) {
+    if (std::string compressed = GzipCompress(response.body); !compressed.empty()) {
+      response.body = std::move(compressed);
+      evhttp_add_header(headers, "Content-Encoding", "gzip");
+    }
+  }
+  TuneConnection(req);
   evbuffer* body = evbuffer_new();
-  evbuffer_add(body, response.body.data(), response.body.size());
-  const char* reason = response.status == 200   ? "OK"
-                       : response.status == 404 ? "Not Found"
-                       : response.status == 405 ? "Method Not Allowed"
-                                                : "Error";
-  evhttp_send_reply(req, response.status, reason, body);
+  AddBody(body, std::move(response.body));
+  evhttp_send_reply(req, response.status, ReasonPhrase(response.status), body);
   evbuffer_free(body);
 }
 
 }  // namespace
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  std::optional<double> gzip_q, any_q;
+  while (!accept_encoding.empty()) {
+    const size_t comma = accept_encoding.find(',');
+    const std::string_view element = accept_encoding.substr(0, comma);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+    const size_t semi = element.find(';');
+    const std::string_view coding = Trim(element.substr(0, semi));
+    const double q = semi == std::string_view::npos ? 1.0 : QValue(element.substr(semi + 1));
+    if (EqualsIgnoreCase(coding, "gzip") || EqualsIgnoreCase(coding, "x-gzip")) {
+      gzip_q = q;
+    } else if (coding == "*") {
+      any_q = q;
+    }
+  }
+  if (gzip_q) return *gzip_q > 0;
+  return any_q.value_or(0) > 0;
+}
+
+std::string GzipCompress(std::string_view text) {
+  z_stream stream{};
+  // windowBits 15 + 16: the gzip wrapper (header and CRC-32) instead of the zlib one.
+  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return {};
+  }
+  std::string out(deflateBound(&stream, text.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  stream.avail_in = static_cast<uInt>(text.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  // deflateBound() leaves room for the whole output, so one Z_FINISH call completes it.
+  const int rc = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return rc == Z_STREAM_END ? out : std::string();
+}
 
 HttpServer::HttpServer() {
   evthread_use_pthreads();  // Stop() breaks the loop from another thread

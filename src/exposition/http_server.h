@@ -1,9 +1,11 @@
 // A small HTTP server (libevent's evhttp) on its own thread: /metrics, landing page, reload.
+// Responses go out in one write on TCP_NODELAY sockets, gzip-compressed when the client asks.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/status.h"
@@ -18,6 +20,14 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
 };
+
+// True when an Accept-Encoding header value accepts gzip: a "gzip" (or "x-gzip") or "*" coding
+// whose q value is not 0 (RFC 9110 section 12.5.3). An explicit gzip;q=0 beats "*".
+bool AcceptsGzip(std::string_view accept_encoding);
+
+// `text` compressed into the gzip format (RFC 1952), at zlib's fastest level: a scrape is
+// served on the HTTP thread, and the text format compresses tenfold even at that level.
+std::string GzipCompress(std::string_view text);
 
 class HttpServer {
  public:

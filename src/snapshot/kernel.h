@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "snapshot/process.h"
+
 namespace rte {
 
 // An empty optional means the file or field is absent (non-Linux, a sandboxed kernel, an older
@@ -43,6 +45,8 @@ struct KernelSnapshot {
   // (/proc/<pid>/status VmSwap) and the host's transparent-huge-pages mode.
   std::map<std::string, double> swap_bytes;  // target name → bytes
   std::optional<std::string> thp_mode;       // "always", "madvise" or "never"
+  // The exporter's own process (process_* metrics); absent when /proc/self/stat is unreadable.
+  std::optional<ProcessFigures> exporter_process;
 };
 
 }  // namespace rte

@@ -20,7 +20,8 @@ std::map<std::string, Family> DocumentedFamilies() {
   std::ifstream in(std::string(RTE_SOURCE_DIR) + "/docs/metrics.md");
   REQUIRE(in.good());
   std::map<std::string, Family> out;
-  const std::regex row(R"(^\| `(redis_timeout_[a-z_]+)` \| ([a-z]+) \| [^|]+ \| ([^|]+) \|)");
+  const std::regex row(
+      R"(^\| `((?:redis_timeout|process)_[a-z_]+)` \| ([a-z]+) \| [^|]+ \| ([^|]+) \|)");
   const std::regex label("`([a-z_]+)`");
   for (std::string line; std::getline(in, line);) {
     std::smatch m;

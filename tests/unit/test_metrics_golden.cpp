@@ -53,6 +53,16 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   kernel->queues["cache-1"] = ListenQueue{3, 511};
   kernel->swap_bytes["cache-1"] = 0;
   kernel->thp_mode = "madvise";
+  // The exporter's own process: tests/fixtures/proc/process/*_exporter.txt at 100 ticks/s and
+  // 4 KiB pages, after 12.5 s of CPU.
+  ProcessFigures process;
+  process.cpu_seconds_total = 12.5;
+  process.resident_memory_bytes = 1603 * 4096;
+  process.virtual_memory_bytes = 167899136;
+  process.start_time_seconds = 1796011085 + 11953.85;
+  process.open_fds = 15;
+  process.max_fds = 20000;
+  kernel->exporter_process = process;
   store.PublishKernel(kernel);
 
   // Two polls of a local target through the real derive step. The first only records where

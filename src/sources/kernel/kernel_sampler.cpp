@@ -12,6 +12,7 @@
 #include "sources/kernel/kernel_counters_reader.h"
 #include "sources/kernel/listen_queue_reader.h"
 #include "sources/kernel/listeners.h"
+#include "sources/kernel/own_process_reader.h"
 #include "sources/kernel/small_file.h"
 
 namespace rte {
@@ -87,6 +88,7 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
   auto started = std::chrono::steady_clock::now();
   out.counters = counters.Read();
   out.counters_duration_seconds = SecondsSince(started);
+  out.exporter_process = ReadOwnProcess(procfs);
   if (!targets.empty()) {
     if (auto text = ReadSmallFile(sysfs + "/kernel/mm/transparent_hugepage/enabled")) {
       out.thp_mode = ParseThpMode(*text);
