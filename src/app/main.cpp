@@ -21,7 +21,7 @@ constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
   --web.listen-address=ADDR   where /metrics is served (default :9478)
   --log.level=LEVEL           debug, info, warn or error (default info)
   --path.procfs=PATH          procfs mount to read kernel counters from (default /proc)
-  --path.sysfs=PATH           sysfs mount to read transparent huge pages from (default /sys)
+  --path.sysfs=PATH           sysfs mount to read transparent huge pages and cgroup memory limits from (default /sys)
   --config.check              validate the config file and exit (0 valid, 1 invalid)
   --version                   print the version and exit
 )";

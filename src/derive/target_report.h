@@ -49,6 +49,10 @@ struct TargetReport {
   // Accept queue of the target's listening socket; only for targets on this host.
   std::optional<ListenQueue> listen_queue;
   std::optional<double> swap_bytes;  // the Redis process's VmSwap; only for targets on this host
+  // The Redis process's cgroup memory limit; only for targets on this host that have one.
+  std::optional<double> cgroup_memory_limit_bytes;
+  // The memory limit that binds first (EffectiveMemoryLimit); absent while the target is down.
+  std::optional<MemoryLimit> memory_limit;
   RiskAssessment risk;
 };
 

@@ -36,6 +36,10 @@ struct KernelSnapshot {
   // (/proc/<pid>/status VmSwap) and the host's transparent-huge-pages mode.
   std::map<std::string, double> swap_bytes;  // target name → bytes
   std::optional<std::string> thp_mode;       // "always", "madvise" or "never"
+  // Evidence for the memory cause, local targets only: the smallest memory limit of the Redis
+  // process's cgroup and its ancestors (v2 memory.max, v1 memory.limit_in_bytes). Absent: no
+  // limit, or the cgroup files could not be read.
+  std::map<std::string, double> cgroup_memory_limit_bytes;  // target name → bytes
 };
 
 }  // namespace rte

@@ -52,6 +52,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   kernel->listen_queue_duration_seconds = 0.0001;
   kernel->queues["cache-1"] = ListenQueue{3, 511};
   kernel->swap_bytes["cache-1"] = 0;
+  kernel->cgroup_memory_limit_bytes["cache-1"] = 268435456;  // a 256 MiB container
   kernel->thp_mode = "madvise";
   store.PublishKernel(kernel);
 
