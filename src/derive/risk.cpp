@@ -491,22 +491,23 @@ CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
         "maxmemory {} is above {} {}: Redis never reaches it, the kernel's limit binds first",
         Size(*now.maxmemory), KernelLimitName(kernel->source), Size(kernel->bytes)));
   }
+  double kernel_risk = 0;
   if (kernel) {
     // The kernel charges resident memory, buffers and fragmentation included; past its limit
     // the OOM killer ends Redis, whatever the policy.
     const double resident = std::max(used, now.used_memory_rss.value_or(0));
     const double fill = resident / kernel->bytes;
-    const double r = Ramp(fill, t.system_memory_warn_ratio, t.system_memory_crit_ratio);
+    kernel_risk = Ramp(fill, t.system_memory_warn_ratio, t.system_memory_crit_ratio);
     const bool binds = !limit || limit->source != MemoryLimitSource::kMaxmemory;
-    if (binds || r > 0) {
-      out.evidence.push_back(fmt::format(
-          "{}{} is {} of {} {}: past it the kernel's OOM killer ends Redis",
-          binds && !(now.maxmemory && *now.maxmemory > 0) ? "no maxmemory: " : "",
-          now.used_memory_rss && *now.used_memory_rss > used ? "used_memory_rss " + Size(resident)
-                                                             : "used_memory " + Size(resident),
-          Pct(fill), KernelLimitName(kernel->source), Size(kernel->bytes)));
+    if (binds || kernel_risk > 0) {
+      const bool rss = now.used_memory_rss && *now.used_memory_rss > used;
+      out.evidence.push_back(
+          fmt::format("{}{} {} is {} of {} {}: past it the kernel's OOM killer ends Redis",
+                      binds && !(now.maxmemory && *now.maxmemory > 0) ? "no maxmemory: " : "",
+                      rss ? "used_memory_rss" : "used_memory", Size(resident), Pct(fill),
+                      KernelLimitName(kernel->source), Size(kernel->bytes)));
     }
-    risk = std::max(risk, r);
+    risk = std::max(risk, kernel_risk);
   }
   if (auto oom = Increase(w.oldest().oom_errors_total, now.oom_errors_total); oom && *oom > 0) {
     risk = 1;
@@ -521,13 +522,14 @@ CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
   const bool kernel_binds = limit && limit->source != MemoryLimitSource::kMaxmemory;
   if (risk < kWarnRisk) {
     out.fix = "No action: memory is below the limits.";
-  } else if (kernel_binds) {
+  } else if (kernel && (kernel_binds || kernel_risk >= kWarnRisk)) {
     out.fix = fmt::format(
         "Set maxmemory below {} (about 75% of it leaves room for forks, fragmentation and "
         "buffers) with a policy: CONFIG SET maxmemory …, and in redis.conf; or raise the "
         "limit{}.",
-        KernelLimitName(limit->source),
-        limit->source == MemoryLimitSource::kCgroup ? " of the container (its memory cgroup)" : "");
+        KernelLimitName(kernel->source),
+        kernel->source == MemoryLimitSource::kCgroup ? " of the container (its memory cgroup)"
+                                                     : "");
   } else if (refuses && share > 0) {
     out.fix =
         "Few keys have a TTL, so a volatile-* policy has little to evict: CONFIG SET "

@@ -735,6 +735,19 @@ TEST_CASE("memory fixes follow the limit and the policy", "[risk][memory]") {
     CHECK_THAT(AssessRisk(w, Target()).Get(Cause::kMemory).fix,
                Catch::Contains("Set maxmemory below the cgroup memory limit"));
   }
+  SECTION("maxmemory set, but resident memory nears the host's: lower maxmemory") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.maxmemory = 12e9;
+      n.used_memory = 9e9;
+      n.used_memory_rss = 15.5e9;  // fragmentation
+    });
+    const CauseRisk memory = AssessRisk(w, Target()).Get(Cause::kMemory);
+    REQUIRE(memory.risk.has_value());
+    CHECK(*memory.risk >= kCritRisk);
+    CHECK_THAT(memory.fix, Catch::Contains("Set maxmemory below system memory"));
+    CHECK_THAT(memory.evidence.at(1),
+               Catch::Contains("used_memory_rss 14.4 GiB is 97% of system memory 14.9 GiB"));
+  }
   SECTION("few volatile keys: allkeys or TTLs") {
     auto w = Window([](RiskSample&, RiskSample& n) {
       n.policy = "volatile-lru";
