@@ -149,8 +149,6 @@ struct RiskSample {
 
 // The memory limit that binds first, and where it comes from (the memory_limit_info source).
 enum class MemoryLimitSource { kMaxmemory, kCgroup, kSystem };
-inline constexpr std::array<MemoryLimitSource, 3> kMemoryLimitSources = {
-    MemoryLimitSource::kMaxmemory, MemoryLimitSource::kCgroup, MemoryLimitSource::kSystem};
 const char* MemoryLimitSourceName(MemoryLimitSource source);  // "maxmemory", "cgroup", "system"
 
 struct MemoryLimit {
