@@ -38,7 +38,8 @@ rte::FlagSet DaemonFlags() {
       {"log.level", "LEVEL", "debug, info, warn or error", "info"},
       {"log.format", "FORMAT", "logfmt or json", "logfmt"},
       {"path.procfs", "PATH", "procfs mount to read kernel counters from", "/proc"},
-      {"path.sysfs", "PATH", "sysfs mount to read transparent huge pages from", "/sys"},
+      {"path.sysfs", "PATH",
+       "sysfs mount to read transparent huge pages and cgroup memory limits from", "/sys"},
   });
 }
 

@@ -53,9 +53,9 @@ struct RiskThresholds {
   Duration latency_budget = 1ms;     // PING p50 above this: the path is slow (guide: >1 ms same-AZ)
   double latency_warn_ratio = 0.25;  // PING p99 / client_timeout
   double latency_crit_ratio = 0.5;
-  double memory_warn_ratio = 0.9;  // used_memory / maxmemory
+  double memory_warn_ratio = 0.9;  // (used_memory - mem_not_counted_for_evict) / maxmemory
   double memory_crit_ratio = 0.98;
-  double system_memory_warn_ratio = 0.8;  // used_memory / system memory when maxmemory is 0
+  double system_memory_warn_ratio = 0.8;  // resident memory / min(cgroup limit, system memory)
   double system_memory_crit_ratio = 0.95;
   double slowlog_busy_warn_ratio = 0.05;  // share of the window spent in slow commands
   double slowlog_busy_crit_ratio = 0.25;

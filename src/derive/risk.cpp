@@ -443,6 +443,31 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
   return out;
 }
 
+std::string Size(double bytes) {
+  if (bytes >= 1073741824) return fmt::format("{:.1f} GiB", bytes / 1073741824);
+  return fmt::format("{:.1f} MiB", bytes / 1048576);
+}
+
+// What a policy may evict: 1 for allkeys-*, 0 for noeviction, and for volatile-* the share of
+// keys that have a TTL as the estimate of the memory it can free. An unknown policy is taken
+// to evict, as it did before the exporter could read it.
+double EvictableShare(const std::string& policy, const RiskSample& now) {
+  if (policy == "noeviction") return 0;
+  if (policy.rfind("volatile-", 0) != 0) return 1;
+  const double keys = now.keys.value_or(0);
+  if (keys <= 0) return 0;
+  return std::clamp(now.keys_with_expiry.value_or(0) / keys, 0.0, 1.0);
+}
+
+// The kernel's limit on the process: the cgroup's, or the host's memory, whichever is smaller.
+std::optional<MemoryLimit> KernelLimit(const RiskSample& now) {
+  return EffectiveMemoryLimit(std::nullopt, now.cgroup_memory_limit, now.system_memory);
+}
+
+const char* KernelLimitName(MemoryLimitSource source) {
+  return source == MemoryLimitSource::kCgroup ? "the cgroup memory limit" : "system memory";
+}
+
 CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
   const RiskThresholds& t = cfg.thresholds;
   CauseRisk out{Cause::kMemory, {}, MissingReason::kNone, {}, ""};
@@ -451,27 +476,69 @@ CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
     out.missing_reason = MissingReason::kTargetDown;
     return out;
   }
-  double risk = 0;
   const std::string policy = now.policy.value_or("unknown");
-  const bool volatile_policy = policy.rfind("volatile-", 0) == 0;
-  // With nothing that has a TTL, a volatile-* policy has nothing to evict: like noeviction.
-  const bool rejects_writes =
-      policy == "noeviction" || (volatile_policy && now.keys_with_expiry.value_or(0) == 0);
-  if (now.maxmemory && *now.maxmemory > 0) {
-    const double fill = *now.used_memory / *now.maxmemory;
-    const double r = Ramp(fill, t.memory_warn_ratio, t.memory_crit_ratio);
-    // Eviction policies make room instead of failing writes: at most a warning. Over the limit
-    // under a policy that refuses writes, the next write fails whether or not one came lately.
-    risk = !rejects_writes ? std::min(kEvictingMemoryRiskCap, r) : fill >= 1 ? 1.0 : r;
-    out.evidence.push_back(
-        fmt::format("used_memory {:.1f} MiB of maxmemory {:.1f} MiB ({}), "
-                    "policy {}",
-                    *now.used_memory / 1048576, *now.maxmemory / 1048576, Pct(fill), policy));
-  } else if (now.system_memory && *now.system_memory > 0) {
-    const double fill = *now.used_memory / *now.system_memory;
-    risk = Ramp(fill, t.system_memory_warn_ratio, t.system_memory_crit_ratio);
-    out.evidence.push_back(
-        fmt::format("no maxmemory: used_memory is {} of system memory", Pct(fill)));
+  const double used = *now.used_memory;
+  // Redis' own arithmetic for evicting and refusing writes (evict.c getMaxmemoryState): replica
+  // output and AOF buffers are left out, so a full sync's buffers fail no write.
+  const double not_counted = std::clamp(now.mem_not_counted_for_evict.value_or(0), 0.0, used);
+  const double counted = used - not_counted;
+  const auto limit =
+      EffectiveMemoryLimit(now.maxmemory, now.cgroup_memory_limit, now.system_memory);
+  const auto kernel = KernelLimit(now);
+  double risk = 0;
+  double share = 1;  // what the policy may evict
+  bool refuses = false;
+  if (limit && limit->source == MemoryLimitSource::kMaxmemory) {
+    share = EvictableShare(policy, now);
+    const double fill = counted / limit->bytes;
+    // Eviction makes room: a full cache that evicts is at most a note. What the policy cannot
+    // evict stays, and once it alone fills the limit the next write fails, so that part is
+    // judged like noeviction; over the limit it fails whether or not a write came lately.
+    const double fixed_fill = fill * (1 - share);
+    const double evicting =
+        std::min(kEvictingMemoryRiskCap, Ramp(fill, t.memory_warn_ratio, t.memory_crit_ratio));
+    const double fixed =
+        fixed_fill >= 1 ? 1.0 : Ramp(fixed_fill, t.memory_warn_ratio, t.memory_crit_ratio);
+    risk = share >= 1 ? evicting : std::max(evicting, fixed);
+    refuses = fixed >= kWarnRisk;
+    if (not_counted > 0) {
+      out.evidence.push_back(fmt::format(
+          "used_memory {}, of which {} replica and AOF buffers Redis does not count against "
+          "maxmemory (mem_not_counted_for_evict): {} of maxmemory {} ({}), policy {}",
+          Size(used), Size(not_counted), Size(counted), Size(limit->bytes), Pct(fill), policy));
+    } else {
+      out.evidence.push_back(fmt::format("used_memory {} of maxmemory {} ({}), policy {}",
+                                         Size(used), Size(limit->bytes), Pct(fill), policy));
+    }
+    if (share < 1 && policy.rfind("volatile-", 0) == 0) {
+      out.evidence.push_back(fmt::format(
+          "{} may evict only keys with a TTL: {:.0f} of {:.0f} keys have one ({}), so about {} "
+          "of maxmemory cannot be evicted",
+          policy, now.keys_with_expiry.value_or(0), now.keys.value_or(0),
+          share > 0 && share < 0.01 ? "<1%" : Pct(share), Pct(fixed_fill)));
+    }
+  } else if (now.maxmemory && *now.maxmemory > 0 && kernel) {
+    out.evidence.push_back(fmt::format(
+        "maxmemory {} is above {} {}: Redis never reaches it, the kernel's limit binds first",
+        Size(*now.maxmemory), KernelLimitName(kernel->source), Size(kernel->bytes)));
+  }
+  double kernel_risk = 0;
+  if (kernel) {
+    // The kernel charges resident memory, buffers and fragmentation included; past its limit
+    // the OOM killer ends Redis, whatever the policy.
+    const double resident = std::max(used, now.used_memory_rss.value_or(0));
+    const double fill = resident / kernel->bytes;
+    kernel_risk = Ramp(fill, t.system_memory_warn_ratio, t.system_memory_crit_ratio);
+    const bool binds = !limit || limit->source != MemoryLimitSource::kMaxmemory;
+    if (binds || kernel_risk > 0) {
+      const bool rss = now.used_memory_rss && *now.used_memory_rss > used;
+      out.evidence.push_back(
+          fmt::format("{}{} {} is {} of {} {}: past it the kernel's OOM killer ends Redis",
+                      binds && !(now.maxmemory && *now.maxmemory > 0) ? "no maxmemory: " : "",
+                      rss ? "used_memory_rss" : "used_memory", Size(resident), Pct(fill),
+                      KernelLimitName(kernel->source), Size(kernel->bytes)));
+    }
+    risk = std::max(risk, kernel_risk);
   }
   if (auto oom = Increase(w.oldest().oom_errors_total, now.oom_errors_total); oom && *oom > 0) {
     risk = 1;
@@ -483,13 +550,32 @@ CauseRisk Memory(const Window& w, const TargetConfig& cfg) {
     out.evidence.push_back(fmt::format("{:.0f} keys evicted in the last {}", *evicted, w.Label(t)));
   }
   out.risk = risk;
-  out.fix = risk < kWarnRisk ? "No action: memory is below the limits."
-            : rejects_writes
-                ? "CONFIG SET maxmemory-policy allkeys-lfu (a cache should evict, not refuse "
-                  "writes), or raise maxmemory (CONFIG SET maxmemory 8gb); find big keys with "
-                  "redis-cli --bigkeys and keys without TTL."
-                : "Raise maxmemory or shard: Redis is evicting to stay under the limit; check "
-                  "redis-cli --bigkeys for unexpected growth.";
+  const bool kernel_binds = limit && limit->source != MemoryLimitSource::kMaxmemory;
+  if (risk < kWarnRisk) {
+    out.fix = "No action: memory is below the limits.";
+  } else if (kernel && (kernel_binds || kernel_risk >= kWarnRisk)) {
+    out.fix = fmt::format(
+        "Set maxmemory below {} (about 75% of it leaves room for forks, fragmentation and "
+        "buffers) with a policy: CONFIG SET maxmemory …, and in redis.conf; or raise the "
+        "limit{}.",
+        KernelLimitName(kernel->source),
+        kernel->source == MemoryLimitSource::kCgroup ? " of the container (its memory cgroup)"
+                                                     : "");
+  } else if (refuses && share > 0) {
+    out.fix =
+        "Few keys have a TTL, so a volatile-* policy has little to evict: CONFIG SET "
+        "maxmemory-policy allkeys-lfu if this is a cache, or give the keys a TTL; otherwise "
+        "raise maxmemory (CONFIG SET maxmemory 8gb).";
+  } else if (share < 1) {
+    out.fix =
+        "CONFIG SET maxmemory-policy allkeys-lfu (a cache should evict, not refuse "
+        "writes), or raise maxmemory (CONFIG SET maxmemory 8gb); find big keys with "
+        "redis-cli --bigkeys and keys without TTL.";
+  } else {
+    out.fix =
+        "Raise maxmemory or shard: Redis is evicting to stay under the limit; check "
+        "redis-cli --bigkeys for unexpected growth.";
+  }
   return out;
 }
 
@@ -768,6 +854,34 @@ const char* MissingReasonText(MissingReason reason) {
       return "not judged: the accept queue of the listening socket could not be read";
   }
   return "not judged";
+}
+
+const char* MemoryLimitSourceName(MemoryLimitSource source) {
+  switch (source) {
+    case MemoryLimitSource::kMaxmemory:
+      return "maxmemory";
+    case MemoryLimitSource::kCgroup:
+      return "cgroup";
+    case MemoryLimitSource::kSystem:
+      return "system";
+  }
+  return "unknown";
+}
+
+std::optional<MemoryLimit> EffectiveMemoryLimit(const std::optional<double>& maxmemory,
+                                                const std::optional<double>& cgroup_limit,
+                                                const std::optional<double>& system_memory) {
+  std::optional<MemoryLimit> kernel;
+  if (system_memory && *system_memory > 0) {
+    kernel = MemoryLimit{*system_memory, MemoryLimitSource::kSystem};
+  }
+  if (cgroup_limit && *cgroup_limit > 0 && (!kernel || *cgroup_limit < kernel->bytes)) {
+    kernel = MemoryLimit{*cgroup_limit, MemoryLimitSource::kCgroup};
+  }
+  if (maxmemory && *maxmemory > 0 && (!kernel || *maxmemory <= kernel->bytes)) {
+    return MemoryLimit{*maxmemory, MemoryLimitSource::kMaxmemory};
+  }
+  return kernel;
 }
 
 const char* CauseName(Cause cause) {

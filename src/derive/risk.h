@@ -120,7 +120,10 @@ struct RiskSample {
   double large_payload_timeouts_total = 0;
   // memory
   std::optional<double> used_memory, maxmemory, system_memory, oom_errors_total;
-  std::optional<double> evicted_keys_total, keys_with_expiry;
+  std::optional<double> used_memory_rss;            // what the kernel charges the process
+  std::optional<double> mem_not_counted_for_evict;  // replica/AOF buffers Redis leaves out
+  std::optional<double> cgroup_memory_limit;        // the Redis process's cgroup (local)
+  std::optional<double> evicted_keys_total, keys, keys_with_expiry;
   std::optional<std::string> policy;
   // blocking (the "slowlog" cause): every server-side witness of a stalled event loop
   std::optional<double> slowlog_threshold;      // CONFIG slowlog-log-slower-than (s); < 0: off
@@ -149,6 +152,23 @@ struct RiskSample {
   std::vector<int> other_full_ports;  // other listeners on the host seen nearly full
   std::optional<double> listen_overflows_total;  // host-wide
 };
+
+// The memory limit that binds first, and where it comes from (the memory_limit_info source).
+enum class MemoryLimitSource { kMaxmemory, kCgroup, kSystem };
+const char* MemoryLimitSourceName(MemoryLimitSource source);  // "maxmemory", "cgroup", "system"
+
+struct MemoryLimit {
+  double bytes = 0;
+  MemoryLimitSource source = MemoryLimitSource::kSystem;
+  bool operator==(const MemoryLimit&) const = default;
+};
+
+// The smallest of maxmemory (when set, i.e. > 0, and reachable), the cgroup's memory limit
+// and the host's memory. A maxmemory above the cgroup limit or the host's memory is never
+// reached: the kernel's OOM killer comes first, so it is no limit. Absent when none is known.
+std::optional<MemoryLimit> EffectiveMemoryLimit(const std::optional<double>& maxmemory,
+                                                const std::optional<double>& cgroup_limit,
+                                                const std::optional<double>& system_memory);
 
 struct CauseRisk {
   Cause cause = Cause::kPool;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <string_view>
 
 namespace rte {
 namespace {
@@ -44,6 +45,8 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
   s.maxmemory_bytes = info.Number("maxmemory");
   if (!s.maxmemory_bytes) s.maxmemory_bytes = ConfigNumber(snap, "maxmemory");
   s.system_memory_bytes = info.Number("total_system_memory");
+  s.memory_rss_bytes = info.Number("used_memory_rss");
+  s.memory_not_counted_for_evict_bytes = info.Number("mem_not_counted_for_evict");
   s.maxmemory_policy = info.Text("maxmemory_policy");
   if (!s.maxmemory_policy && snap.config) {
     auto it = snap.config->find("maxmemory-policy");
@@ -55,12 +58,22 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
   }
   s.evicted_keys_total = info.Number("evicted_keys");
   if (info.Text("redis_version")) {
+    // INFO keyspace lists only databases that hold keys: none listed is an empty server.
+    double keys = 0;
     double expires = 0;
+    auto field = [](const std::string& line, std::string_view name) {
+      for (size_t pos = line.find(name); pos != std::string::npos; pos = line.find(name, pos + 1)) {
+        if (pos == 0 || line[pos - 1] == ',')
+          return std::strtod(line.c_str() + pos + name.size(), nullptr);
+      }
+      return 0.0;
+    };
     for (auto it = info.fields.lower_bound("db");
          it != info.fields.end() && it->first.rfind("db", 0) == 0; ++it) {
-      const auto pos = it->second.find("expires=");
-      if (pos != std::string::npos) expires += std::strtod(it->second.c_str() + pos + 8, nullptr);
+      keys += field(it->second, "keys=");
+      expires += field(it->second, "expires=");
     }
+    s.keys = keys;
     s.keys_with_expiry = expires;
   }
   if (auto us = ConfigNumber(snap, "slowlog-log-slower-than"))

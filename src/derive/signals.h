@@ -31,9 +31,14 @@ struct RedisSignals {
   std::optional<double> connected_clients, blocked_clients, maxclients;
   std::optional<double> rejected_connections_total, connections_received_total;
   std::optional<double> memory_used_bytes, maxmemory_bytes, system_memory_bytes;
+  std::optional<double> memory_rss_bytes;  // INFO memory used_memory_rss: what the kernel counts
+  // INFO memory mem_not_counted_for_evict: replica output and AOF buffers, which Redis leaves
+  // out of used_memory when it compares it with maxmemory (evict or refuse a write).
+  std::optional<double> memory_not_counted_for_evict_bytes;
   std::optional<std::string> maxmemory_policy;
   std::optional<double> oom_errors_total, evicted_keys_total;
   std::optional<double> keys_with_expiry;  // INFO keyspace: sum of expires= over databases
+  std::optional<double> keys;              // INFO keyspace: sum of keys= over databases
   std::optional<double> slowlog_threshold_seconds, slowlog_max_len, tcp_backlog;
   std::map<std::string, double> dangerous_command_calls;  // command → calls
   // Stalls SLOWLOG never records (cause 4, "the event loop was blocked").

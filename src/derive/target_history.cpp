@@ -42,7 +42,12 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
 
   report_.listen_queue.reset();
   report_.swap_bytes.reset();
+  report_.cgroup_memory_limit_bytes.reset();
   if (local_ && kernel != nullptr) {
+    if (auto it = kernel->cgroup_memory_limit_bytes.find(config_.name);
+        it != kernel->cgroup_memory_limit_bytes.end()) {
+      report_.cgroup_memory_limit_bytes = it->second;
+    }
     if (auto it = kernel->queues.find(config_.name); it != kernel->queues.end()) {
       report_.listen_queue = it->second;
     }
@@ -60,6 +65,12 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
     report_.recent_slowlog.push_back(it->entry);
   }
 
+  report_.memory_limit.reset();
+  if (report_.signals) {
+    report_.memory_limit =
+        EffectiveMemoryLimit(report_.signals->maxmemory_bytes, report_.cgroup_memory_limit_bytes,
+                             report_.signals->system_memory_bytes);
+  }
   risk_window_.push_back(MakeRiskSample(poll, kernel));
   slowlog_longest_new_ = 0;
   command_longest_mean_ = 0;
@@ -159,6 +170,10 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll,
     s.used_memory = sig.memory_used_bytes;
     s.maxmemory = sig.maxmemory_bytes;
     s.system_memory = sig.system_memory_bytes;
+    s.used_memory_rss = sig.memory_rss_bytes;
+    s.mem_not_counted_for_evict = sig.memory_not_counted_for_evict_bytes;
+    s.cgroup_memory_limit = report_.cgroup_memory_limit_bytes;
+    s.keys = sig.keys;
     s.oom_errors_total = sig.oom_errors_total;
     s.evicted_keys_total = sig.evicted_keys_total;
     s.keys_with_expiry = sig.keys_with_expiry;

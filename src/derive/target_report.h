@@ -54,6 +54,10 @@ struct TargetReport {
   // Whether the target serves its clients; judged from the newest poll and probes, also while
   // the poll fails with a not-serving reply (BUSY, LOADING, MASTERDOWN).
   ServingState serving;
+  // The Redis process's cgroup memory limit; only for targets on this host that have one.
+  std::optional<double> cgroup_memory_limit_bytes;
+  // The memory limit that binds first (EffectiveMemoryLimit); absent while the target is down.
+  std::optional<MemoryLimit> memory_limit;
   RiskAssessment risk;
 };
 

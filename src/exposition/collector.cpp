@@ -259,6 +259,45 @@ void MemoryFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   SignalFamily(out, reports, "system_memory_bytes", MetricType::Gauge,
                "Memory of the host Redis runs on (INFO memory total_system_memory).",
                [](const RedisSignals& s) { return s.system_memory_bytes; });
+  SignalFamily(out, reports, "memory_rss_bytes", MetricType::Gauge,
+               "Resident memory of the Redis process (INFO memory used_memory_rss): what the "
+               "kernel charges against the cgroup limit and the host's memory.",
+               [](const RedisSignals& s) { return s.memory_rss_bytes; });
+  SignalFamily(out, reports, "memory_not_counted_for_evict_bytes", MetricType::Gauge,
+               "Replica output and AOF buffers that Redis leaves out of used_memory when it "
+               "compares it with maxmemory (INFO memory mem_not_counted_for_evict). High during "
+               "a replica's full sync; writes do not fail because of it.",
+               [](const RedisSignals& s) { return s.memory_not_counted_for_evict_bytes; });
+  {
+    FamilyBuilder f(out, "cgroup_memory_limit_bytes", MetricType::Gauge,
+                    "Memory limit of the Redis process's cgroup, the smallest over it and its "
+                    "ancestors (v2 memory.max, v1 memory.limit_in_bytes); local targets with a "
+                    "limit only. Past it the kernel's OOM killer ends Redis: keep maxmemory "
+                    "below it.");
+    for (const auto& r : reports) {
+      if (r->cgroup_memory_limit_bytes) f.Add(*r->cgroup_memory_limit_bytes, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "memory_limit_bytes", MetricType::Gauge,
+                    "The memory limit that binds first, which the memory risk judges against: "
+                    "the smallest of maxmemory (when set and below the others), the cgroup limit "
+                    "and system memory. memory_limit_info says which.");
+    for (const auto& r : reports) {
+      if (r->memory_limit) f.Add(r->memory_limit->bytes, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "memory_limit_info", MetricType::Gauge,
+                    "Where memory_limit_bytes comes from, value 1: source maxmemory (Redis "
+                    "evicts or refuses writes), cgroup or system (the kernel's OOM killer ends "
+                    "Redis: set maxmemory below it).");
+    for (const auto& r : reports) {
+      if (r->memory_limit) {
+        f.Add(1, {T(*r), {"source", MemoryLimitSourceName(r->memory_limit->source)}});
+      }
+    }
+  }
   SignalFamily(out, reports, "oom_errors_total", MetricType::Counter,
                "Commands rejected with OOM (INFO errorstats errorstat_OOM; Redis 6.2+). Any "
                "increase means writes are failing: change maxmemory-policy or add memory.",

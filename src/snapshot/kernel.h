@@ -47,6 +47,10 @@ struct KernelSnapshot {
   std::optional<std::string> thp_mode;       // "always", "madvise" or "never"
   // The exporter's own process (process_* metrics); absent when /proc/self/stat is unreadable.
   std::optional<ProcessFigures> exporter_process;
+  // Evidence for the memory cause, local targets only: the smallest memory limit of the Redis
+  // process's cgroup and its ancestors (v2 memory.max, v1 memory.limit_in_bytes). Absent: no
+  // limit, or the cgroup files could not be read.
+  std::map<std::string, double> cgroup_memory_limit_bytes;  // target name → bytes
 };
 
 }  // namespace rte

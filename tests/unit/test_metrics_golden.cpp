@@ -52,6 +52,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   kernel->listen_queue_duration_seconds = 0.0001;
   kernel->queues["cache-1"] = ListenQueue{3, 511};
   kernel->swap_bytes["cache-1"] = 0;
+  kernel->cgroup_memory_limit_bytes["cache-1"] = 268435456;  // a 256 MiB container
   kernel->thp_mode = "madvise";
   // The exporter's own process: tests/fixtures/proc/process/*_exporter.txt at 100 ticks/s and
   // 4 KiB pages, after 12.5 s of CPU.

@@ -679,3 +679,185 @@ TEST_CASE("one slow command gives the same busy verdict over 3 s and over a minu
   w[1].slowlog_longest_new = 0.15;
   CHECK(RiskOf(AssessRisk(w, Target()), Cause::kSlowlog) >= 0.5);
 }
+
+TEST_CASE("the memory limit that binds first, and its source", "[risk][memory]") {
+  using Opt = std::optional<double>;
+  using Limit = std::optional<MemoryLimit>;
+  const auto M = MemoryLimitSource::kMaxmemory;
+  const auto C = MemoryLimitSource::kCgroup;
+  const auto S = MemoryLimitSource::kSystem;
+  const auto [maxmemory, cgroup, system, expected] = GENERATE_COPY(table<Opt, Opt, Opt, Limit>({
+      {100, 200, 1000, MemoryLimit{100, M}},
+      {200, 200, 1000, MemoryLimit{200, M}},             // at the limit, still reached
+      {0, 200, 1000, MemoryLimit{200, C}},               // no maxmemory in a container
+      {300, 200, 1000, MemoryLimit{200, C}},             // above the cgroup limit: never reached
+      {2000, std::nullopt, 1000, MemoryLimit{1000, S}},  // above the host's memory
+      {std::nullopt, 2000, 1000, MemoryLimit{1000, S}},  // a cgroup limit above the host's
+      {100, 2000, 1000, MemoryLimit{100, M}},
+      {100, std::nullopt, std::nullopt, MemoryLimit{100, M}},
+      {0, std::nullopt, std::nullopt, std::nullopt},
+  }));
+  INFO("maxmemory " << maxmemory.value_or(-1) << " cgroup " << cgroup.value_or(-1) << " system "
+                    << system.value_or(-1));
+  const Limit got = EffectiveMemoryLimit(maxmemory, cgroup, system);
+  REQUIRE(got.has_value() == expected.has_value());
+  if (got) {
+    CHECK(got->bytes == expected->bytes);
+    CHECK(MemoryLimitSourceName(got->source) ==
+          std::string(MemoryLimitSourceName(expected->source)));
+  }
+}
+
+TEST_CASE(
+    "memory is judged by Redis' own arithmetic, what there is to evict and the kernel's "
+    "limit",
+    "[risk][memory]") {
+  constexpr double kMiB = 1048576;
+  using Change = std::function<void(RiskSample&)>;
+  struct Case {
+    const char* what;
+    Change change;
+    double at_least, below;
+    const char* evidence;  // a piece of the memory evidence
+  };
+  const std::vector<Case> cases = {
+      {"a full sync's buffers are not counted: 95% raw, 75% as Redis counts",
+       [](RiskSample& n) {
+         n.used_memory = 95e6;
+         n.mem_not_counted_for_evict = 20e6;
+       },
+       0, kWarnRisk,
+       "Redis does not count against maxmemory (mem_not_counted_for_evict): 71.5 MiB of maxmemory "
+       "95.4 MiB (75%)"},
+      {"buffers left out, the data alone at 99%",
+       [](RiskSample& n) {
+         n.used_memory = 129e6;
+         n.mem_not_counted_for_evict = 30e6;
+       },
+       kCritRisk, 1.01, "mem_not_counted_for_evict"},
+      {"volatile-lru with 300 of 56,300 keys carrying a TTL at 99.6%",
+       [](RiskSample& n) {
+         n.policy = "volatile-lru";
+         n.used_memory = 99.6e6;
+         n.keys = 56300;
+         n.keys_with_expiry = 300;
+       },
+       kCritRisk, 1.01, "300 of 56300 keys have one (<1%)"},
+      {"volatile-ttl with 5% of the keys carrying a TTL at 99%",
+       [](RiskSample& n) {
+         n.policy = "volatile-ttl";
+         n.used_memory = 99e6;
+         n.keys = 1000;
+         n.keys_with_expiry = 50;
+       },
+       kWarnRisk, kCritRisk, "94% of maxmemory cannot be evicted"},
+      {"volatile-lru with most keys carrying a TTL at 99.6% evicts like a cache",
+       [](RiskSample& n) {
+         n.policy = "volatile-lru";
+         n.used_memory = 99.6e6;
+         n.keys = 1000;
+         n.keys_with_expiry = 900;
+       },
+       kEvictingMemoryRiskCap - 0.01, kWarnRisk, "900 of 1000 keys have one (90%)"},
+      {"volatile-lfu with no key at all is noeviction",
+       [](RiskSample& n) {
+         n.policy = "volatile-lfu";
+         n.used_memory = 99e6;
+         n.keys = 0;
+       },
+       kCritRisk, 1.01, "0 of 0 keys"},
+      {"allkeys-lru over the limit stays at the cap",
+       [](RiskSample& n) {
+         n.policy = "allkeys-lru";
+         n.used_memory = 101e6;
+       },
+       kEvictingMemoryRiskCap, kWarnRisk, "policy allkeys-lru"},
+      {"no maxmemory, 88% of a 256 MiB cgroup",
+       [kMiB](RiskSample& n) {
+         n.maxmemory = 0;
+         n.cgroup_memory_limit = 256 * kMiB;
+         n.used_memory = 0.85 * 256 * kMiB;
+         n.used_memory_rss = 0.88 * 256 * kMiB;
+       },
+       kWarnRisk, kCritRisk, "no maxmemory: used_memory_rss 225.3 MiB is 88% of the cgroup"},
+      {"the kernel charges resident memory: 96% of the cgroup in RSS",
+       [kMiB](RiskSample& n) {
+         n.maxmemory = 0;
+         n.cgroup_memory_limit = 256 * kMiB;
+         n.used_memory = 0.7 * 256 * kMiB;
+         n.used_memory_rss = 0.96 * 256 * kMiB;
+       },
+       kCritRisk, 1.01, "96% of the cgroup memory limit 256.0 MiB"},
+      {"maxmemory 4 GiB in a 256 MiB container is no limit, whatever the policy",
+       [kMiB](RiskSample& n) {
+         n.policy = "allkeys-lru";
+         n.maxmemory = 4096 * kMiB;
+         n.cgroup_memory_limit = 256 * kMiB;
+         n.used_memory = 0.97 * 256 * kMiB;
+       },
+       kCritRisk, 1.01, "maxmemory 4.0 GiB is above the cgroup memory limit 256.0 MiB"},
+      {"maxmemory above the host's memory is no limit",
+       [](RiskSample& n) {
+         n.maxmemory = 32e9;
+         n.used_memory = 15.5e9;
+       },
+       kCritRisk, 1.01, "Redis never reaches it"},
+      {"a cgroup limit above maxmemory leaves maxmemory in charge",
+       [](RiskSample& n) {
+         n.cgroup_memory_limit = 1e9;
+         n.used_memory = 50e6;
+       },
+       0, 0.2, "used_memory 47.7 MiB of maxmemory 95.4 MiB (50%), policy noeviction"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto w = Window([&](RiskSample&, RiskSample& n) { c.change(n); });
+    const RiskAssessment a = AssessRisk(w, Target());
+    const CauseRisk& memory = a.Get(Cause::kMemory);
+    std::string evidence;
+    for (const auto& e : memory.evidence) evidence += e + "\n";
+    INFO(evidence << memory.fix);
+    const double r = RiskOf(a, Cause::kMemory);
+    CHECK(r >= c.at_least);
+    CHECK(r < c.below);
+    CHECK_THAT(evidence, Catch::Contains(c.evidence));
+    for (Cause other : kCauses) {
+      if (other != Cause::kMemory) CHECK(RiskOf(a, other) < 0.2);
+    }
+  }
+}
+
+TEST_CASE("memory fixes follow the limit and the policy", "[risk][memory]") {
+  SECTION("a container limit: set maxmemory below it") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.maxmemory = 0;
+      n.cgroup_memory_limit = 100e6;
+      n.used_memory = 90e6;
+    });
+    CHECK_THAT(AssessRisk(w, Target()).Get(Cause::kMemory).fix,
+               Catch::Contains("Set maxmemory below the cgroup memory limit"));
+  }
+  SECTION("maxmemory set, but resident memory nears the host's: lower maxmemory") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.maxmemory = 12e9;
+      n.used_memory = 9e9;
+      n.used_memory_rss = 15.5e9;  // fragmentation
+    });
+    const CauseRisk memory = AssessRisk(w, Target()).Get(Cause::kMemory);
+    REQUIRE(memory.risk.has_value());
+    CHECK(*memory.risk >= kCritRisk);
+    CHECK_THAT(memory.fix, Catch::Contains("Set maxmemory below system memory"));
+    CHECK_THAT(memory.evidence.at(1),
+               Catch::Contains("used_memory_rss 14.4 GiB is 97% of system memory 14.9 GiB"));
+  }
+  SECTION("few volatile keys: allkeys or TTLs") {
+    auto w = Window([](RiskSample&, RiskSample& n) {
+      n.policy = "volatile-lru";
+      n.used_memory = 99e6;
+      n.keys = 10000;
+      n.keys_with_expiry = 10;
+    });
+    CHECK_THAT(AssessRisk(w, Target()).Get(Cause::kMemory).fix,
+               Catch::Contains("volatile-* policy has little to evict"));
+  }
+}

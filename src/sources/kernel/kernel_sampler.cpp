@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "parse/proc_process.h"
+#include "sources/kernel/cgroup_memory_reader.h"
 #include "sources/kernel/kernel_counters_reader.h"
 #include "sources/kernel/listen_queue_reader.h"
 #include "sources/kernel/listeners.h"
@@ -100,6 +101,9 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
     if (!comm || comm->rfind("redis", 0) != 0) continue;
     if (auto status = ReadSmallFile(dir + "/status")) {
       if (auto swap = ParseStatusSwapBytes(*status)) out.swap_bytes[target] = *swap;
+    }
+    if (auto limit = ReadCgroupMemoryLimit(procfs, sysfs, pid)) {
+      out.cgroup_memory_limit_bytes[target] = *limit;
     }
   }
   if (!targets.empty()) {

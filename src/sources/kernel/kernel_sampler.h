@@ -24,7 +24,7 @@ class KernelSampler {
   using ReadingCallback = std::function<void(std::shared_ptr<const KernelSnapshot>)>;
 
   // `on_reading` runs on the sampler's thread after every reading.
-  // `sysfs_root` holds kernel/mm/transparent_hugepage/enabled.
+  // `sysfs_root` holds kernel/mm/transparent_hugepage/enabled and the cgroup mounts (fs/cgroup).
   KernelSampler(std::string procfs_root, std::string sysfs_root, ReadingCallback on_reading);
   // Stops the thread. A read stuck in the kernel (a hung procfs) cannot be interrupted: after
   // a short wait the thread is left to finish on its own, and its result is dropped.
@@ -36,7 +36,8 @@ class KernelSampler {
   void Configure(std::vector<LocalListener> listeners, Duration interval);
   // Thread-safe. The PID of a local target's Redis (INFO server process_id), whose swap is read
   // from then on; only a process whose name starts with "redis" is read, so a PID from another
-  // PID namespace (Redis in a container) is not mistaken for a host process.
+  // PID namespace (Redis in a container) is not mistaken for a host process. Its cgroup's
+  // memory limit is read too.
   void SetProcess(const std::string& target, long pid);
   // Thread-safe, never waits on a read: the newest reading, or nullptr before the first.
   std::shared_ptr<const KernelSnapshot> Latest() const;
