@@ -21,11 +21,18 @@ kernel backlog) for a few seconds and prints, per target, the causes ranked by r
 evidence and the fix. Exit code: 0 ok, 1 warn, 2 critical, 3 a target could not be reached.
 
   --config.file=PATH        the targets of a config file, or one target:
-  --address=HOST:PORT       (or unix:///path) with optional
+  --address=HOST:PORT       (or redis://HOST:PORT, rediss://HOST:PORT for TLS, unix:///path)
+                            with optional
   --username=USER           ACL user
   --password-env=VAR        password from an environment variable
   --password-file=PATH      password from a file (no password flag: it would show in ps)
   --client-timeout=DUR      the application's timeout for that target (default 1s)
+  --tls.ca-file=PATH        rediss://: CA bundle to verify the server (default: system store)
+  --tls.cert-file=PATH      rediss://: client certificate for mutual TLS, with
+  --tls.key-file=PATH       its private key
+  --tls.server-name=NAME    rediss://: name to send (SNI) and verify (default: the host)
+  --tls.insecure-skip-verify  rediss://: do not verify the server's certificate (tests only)
+                            (with --config.file, each target's tls: settings apply)
   --duration=DUR            how long to sample (default 5s)
   --output=text|json        (default text)
 )";
@@ -42,16 +49,31 @@ void TuneForTriage(TargetConfig& t, Duration duration) {
   t.thresholds.risk_window = duration + std::chrono::seconds(1);
 }
 
+// The --tls.* flags of a single --address target, onto its `tls:` settings.
+struct TlsFlag {
+  const char* name;
+  std::string TlsConfig::*field;
+};
+constexpr TlsFlag kTlsFlags[] = {{"tls.ca-file", &TlsConfig::ca_file},
+                                 {"tls.cert-file", &TlsConfig::cert_file},
+                                 {"tls.key-file", &TlsConfig::key_file},
+                                 {"tls.server-name", &TlsConfig::server_name}};
+
 }  // namespace
 
 int RunTriage(int argc, char** argv) {
   std::map<std::string, std::string> flags = {
       {"duration", "5s"}, {"output", "text"}, {"client-timeout", "1s"}};
-  const std::set<std::string> known = {"config.file",  "address",       "username",
-                                       "password-env", "password-file", "client-timeout",
-                                       "duration",     "output",        "log.level"};
+  const std::set<std::string> known = {"config.file",     "address",
+                                       "username",        "password-env",
+                                       "password-file",   "client-timeout",
+                                       "duration",        "output",
+                                       "log.level",       "tls.ca-file",
+                                       "tls.cert-file",   "tls.key-file",
+                                       "tls.server-name", "tls.insecure-skip-verify"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--tls.insecure-skip-verify") arg += "=true";  // a switch
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
@@ -107,6 +129,29 @@ int RunTriage(int argc, char** argv) {
       return 64;
     }
     t.client_timeout = timeout.value();
+    bool tls_flags = false;
+    for (const TlsFlag& f : kTlsFlags) {
+      if (!flags.contains(f.name)) continue;
+      t.tls.*f.field = flags[f.name];
+      tls_flags = true;
+    }
+    if (flags.contains("tls.insecure-skip-verify")) {
+      const std::string& v = flags["tls.insecure-skip-verify"];
+      if (v != "true" && v != "false") {
+        std::cerr << "triage: --tls.insecure-skip-verify takes true or false\n";
+        return 64;
+      }
+      t.tls.insecure_skip_verify = v == "true";
+      tls_flags = true;
+    }
+    if (tls_flags && !t.endpoint.tls) {
+      std::cerr << "triage: --tls.* flags need a rediss:// address\n";
+      return 64;
+    }
+    if (t.tls.cert_file.empty() != t.tls.key_file.empty()) {
+      std::cerr << "triage: a client certificate needs both --tls.cert-file and --tls.key-file\n";
+      return 64;
+    }
     config.targets.push_back(t);
   }
   for (auto& t : config.targets) TuneForTriage(t, duration.value());

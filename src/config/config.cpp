@@ -12,33 +12,49 @@ namespace rte {
 
 std::string Endpoint::ToString() const {
   if (kind == Kind::kUnix) return "unix://" + path;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
+  std::string out = tls ? "rediss://" : "";
+  if (host.find(':') != std::string::npos) {
+    out += "[";
+    out += host;
+    out += "]";
+  } else {
+    out += host;
+  }
+  out += ":";
+  out += std::to_string(port);
+  return out;
 }
 
-Result<Endpoint> ParseEndpoint(std::string_view address) {
+namespace {
+
+// host:port or [ipv6]:port; `default_port` (0: none) when the port is left out.
+Result<Endpoint> ParseHostPort(std::string_view address, int default_port) {
   Endpoint ep;
-  constexpr std::string_view kUnix = "unix://";
-  if (address.substr(0, kUnix.size()) == kUnix) {
-    ep.kind = Endpoint::Kind::kUnix;
-    ep.path = std::string(address.substr(kUnix.size()));
-    if (ep.path.empty() || ep.path[0] != '/') {
-      return Result<Endpoint>::Error("unix socket address needs an absolute path: unix:///path");
-    }
-    return ep;
-  }
   std::string_view host, port;
   if (!address.empty() && address[0] == '[') {
     const auto close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() ||
-        address[close + 1] != ':') {
+    if (close == std::string_view::npos) return Result<Endpoint>::Error("expected [ipv6]:port");
+    host = address.substr(1, close - 1);
+    if (close + 1 == address.size() && default_port != 0) {
+      ep.host = std::string(host);
+      ep.port = default_port;
+      return ep;
+    }
+    if (close + 1 >= address.size() || address[close + 1] != ':') {
       return Result<Endpoint>::Error("expected [ipv6]:port");
     }
-    host = address.substr(1, close - 1);
     port = address.substr(close + 2);
   } else {
     const auto colon = address.rfind(':');
-    if (colon == std::string_view::npos) return Result<Endpoint>::Error("expected host:port");
+    if (colon == std::string_view::npos) {
+      if (default_port == 0 || address.empty()) {
+        return Result<Endpoint>::Error(
+            "expected host:port, redis://host:port, rediss://host:port or unix:///path");
+      }
+      ep.host = std::string(address);
+      ep.port = default_port;
+      return ep;
+    }
     host = address.substr(0, colon);
     port = address.substr(colon + 1);
   }
@@ -50,6 +66,44 @@ Result<Endpoint> ParseEndpoint(std::string_view address) {
   }
   ep.host = std::string(host);
   ep.port = port_number;
+  return ep;
+}
+
+}  // namespace
+
+Result<Endpoint> ParseEndpoint(std::string_view address) {
+  const auto scheme_end = address.find("://");
+  if (scheme_end == std::string_view::npos) return ParseHostPort(address, 0);
+  const std::string_view scheme = address.substr(0, scheme_end);
+  const std::string_view rest = address.substr(scheme_end + 3);
+  if (scheme == "unix") {
+    Endpoint ep;
+    ep.kind = Endpoint::Kind::kUnix;
+    ep.path = std::string(rest);
+    if (ep.path.empty() || ep.path[0] != '/') {
+      return Result<Endpoint>::Error("unix socket address needs an absolute path: unix:///path");
+    }
+    return ep;
+  }
+  if (scheme != "redis" && scheme != "rediss") {
+    return Result<Endpoint>::Error("unsupported scheme '" + std::string(scheme) +
+                                   "://': use redis://, rediss:// (TLS) or unix://");
+  }
+  if (rest.find('@') != std::string_view::npos) {
+    // A password in the address would end up in logs and on /triage.
+    return Result<Endpoint>::Error(
+        "credentials in the address are not accepted: use username and password_file or "
+        "password_env");
+  }
+  std::string_view host_port = rest;
+  if (!host_port.empty() && host_port.back() == '/') host_port.remove_suffix(1);
+  if (host_port.find_first_of("/?#") != std::string_view::npos) {
+    return Result<Endpoint>::Error(
+        "a path, database number or query is not accepted: the exporter reads server-wide "
+        "figures; give scheme://host:port");
+  }
+  auto ep = ParseHostPort(host_port, 6379);
+  if (ep.ok()) ep.value().tls = scheme == "rediss";
   return ep;
 }
 
@@ -112,6 +166,7 @@ struct Defaults {
   std::optional<int> slowlog_fetch;
   YAML::Node poll_timeout_node;
   RiskThresholds thresholds;
+  TlsConfig tls;
 };
 
 double RatioValue(const YAML::Node& node, const std::string& key, double max) {
@@ -189,6 +244,45 @@ void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresh
   }
 }
 
+bool BoolValue(const YAML::Node& node, const std::string& key) {
+  const std::string text = Scalar(node, key);
+  if (text != "true" && text != "false") Fail(node, key, "expected true or false");
+  return text == "true";
+}
+
+// Overlays the keys given in a `tls:` mapping onto `t`.
+void ParseTls(const YAML::Node& node, const std::string& path, TlsConfig& t) {
+  struct FileKey {
+    const char* name;
+    std::string TlsConfig::*field;
+  };
+  static const FileKey kStrings[] = {{"ca_file", &TlsConfig::ca_file},
+                                     {"cert_file", &TlsConfig::cert_file},
+                                     {"key_file", &TlsConfig::key_file},
+                                     {"server_name", &TlsConfig::server_name}};
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               for (const auto& k : kStrings) {
+                 if (key == k.name) {
+                   t.*k.field = Scalar(value, key_path);
+                   if ((t.*k.field).empty()) Fail(value, key_path, "must not be empty");
+                   return true;
+                 }
+               }
+               if (key == "insecure_skip_verify") {
+                 t.insecure_skip_verify = BoolValue(value, key_path);
+               } else if (key == "min_version") {
+                 t.min_version = Scalar(value, key_path);
+                 if (t.min_version != "TLS12" && t.min_version != "TLS13") {
+                   Fail(value, key_path, "expected TLS12 or TLS13");
+                 }
+               } else {
+                 return false;
+               }
+               return true;
+             });
+}
+
 bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& value,
                      const std::string& key_path) {
   if (key == "poll_interval") {
@@ -213,6 +307,8 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
   } else if (key == "thresholds") {
     ParseThresholds(value, key_path, d.thresholds);
+  } else if (key == "tls") {
+    ParseTls(value, key_path, d.tls);
   } else {
     return false;
   }
@@ -257,8 +353,10 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   Defaults local = global;
   local.poll_timeout_node = YAML::Node();
   bool has_address = false;
+  std::optional<YAML::Node> tls_node;  // the target's own tls: mapping
   ForEachKey(node, path,
              [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (key == "tls") tls_node = value;
                if (ApplyDefaultKey(local, key, value, key_path)) return true;
                if (key == "name") {
                  target.name = Scalar(value, key_path);
@@ -271,10 +369,7 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
                  target.endpoint = ep.value();
                  has_address = true;
                } else if (key == "local") {
-                 const std::string text = Scalar(value, key_path);
-                 if (text != "true" && text != "false")
-                   Fail(value, key_path, "expected true or false");
-                 target.local = text == "true";
+                 target.local = BoolValue(value, key_path);
                } else if (key == "username") {
                  target.username = Scalar(value, key_path);
                } else if (key == "password_file") {
@@ -304,6 +399,14 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   }
   if (!target.username.empty() && target.password.empty()) {
     Fail(node, path + ".username", "an ACL username needs password_file or password_env");
+  }
+  if (tls_node && !target.endpoint.tls) {
+    Fail(*tls_node, path + ".tls", "TLS settings need a rediss:// address");
+  }
+  target.tls = local.tls;
+  if (target.endpoint.tls && target.tls.cert_file.empty() != target.tls.key_file.empty()) {
+    Fail(tls_node ? *tls_node : node, path + ".tls",
+         "a client certificate needs both cert_file and key_file");
   }
   if (local.poll_interval) target.poll_interval = *local.poll_interval;
   if (local.connect_timeout) target.connect_timeout = *local.connect_timeout;

@@ -27,6 +27,8 @@ struct Endpoint {
   std::string host;  // TCP only
   int port = 0;      // TCP only
   std::string path;  // unix only
+  bool tls = false;  // rediss://: every connection to it uses TLS
+  // host:port (bare, as typed without a scheme), rediss://host:port or unix:///path.
   std::string ToString() const;
   bool operator==(const Endpoint&) const = default;
 };
@@ -37,6 +39,18 @@ struct SecretSource {
   std::string env_var;  // password_env
   bool empty() const { return file.empty() && env_var.empty(); }
   bool operator==(const SecretSource&) const = default;
+};
+
+// The `tls:` mapping, global or per target; used for rediss:// targets only. File contents are
+// read at every new connection (never here), so rotated certificates need no restart.
+struct TlsConfig {
+  std::string ca_file;    // PEM CA bundle; empty: the system trust store
+  std::string cert_file;  // client certificate chain (mutual TLS), with key_file
+  std::string key_file;
+  std::string server_name;  // SNI and verification name; empty: the address host
+  bool insecure_skip_verify = false;
+  std::string min_version = "TLS12";  // TLS12 or TLS13
+  bool operator==(const TlsConfig&) const = default;
 };
 
 // Where each cause's risk turns "warn" (0.5) and "critical" (0.8); docs/risk.md explains them.
@@ -78,6 +92,7 @@ struct TargetConfig {
   Endpoint endpoint;
   std::string username;
   SecretSource password;
+  TlsConfig tls;  // in force when endpoint.tls
   Duration client_timeout = 1s;
   Duration poll_interval = 5s;
   Duration poll_timeout = 3s;
@@ -102,6 +117,7 @@ struct Config {
   std::vector<TargetConfig> targets;
 };
 
+// host:port, [ipv6]:port, redis://host[:port], rediss://host[:port] (TLS) or unix:///path.
 Result<Endpoint> ParseEndpoint(std::string_view address);
 
 // Parses config text; `file_name` is only used in error messages.

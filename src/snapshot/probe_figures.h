@@ -12,7 +12,7 @@ namespace rte {
 
 // Reasons a fresh connection failed; `connect_refusals_total{reason}` has one series each.
 inline constexpr const char* kConnectRefusalReasons[] = {"max_clients", "refused", "timeout",
-                                                         "closed"};
+                                                         "closed", "tls"};
 
 // One PING round trip of the persistent probe connection.
 struct RttSample {
@@ -36,8 +36,15 @@ struct ProbeFigures {
   double large_payload_timeouts = 0;
   std::optional<double> connect_duration_seconds;
   std::optional<double> connect_tcp_seconds;  // of that: until the TCP handshake completed
-  std::map<std::string, double> connect_refusals = {
-      {"max_clients", 0}, {"refused", 0}, {"timeout", 0}, {"closed", 0}};  // reason → count
+  // rediss:// targets: the TLS handshake of the last fresh connection (after the TCP one), and
+  // notAfter (Unix seconds) of the server certificate the newest probe connection was shown.
+  std::optional<double> tls_handshake_seconds;
+  std::optional<double> tls_certificate_expiry_seconds;
+  std::map<std::string, double> connect_refusals = {{"max_clients", 0},
+                                                    {"refused", 0},
+                                                    {"timeout", 0},
+                                                    {"closed", 0},
+                                                    {"tls", 0}};  // reason → count
 };
 
 }  // namespace rte

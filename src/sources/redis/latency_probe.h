@@ -23,7 +23,8 @@ inline constexpr size_t kLargePayloadBytes = 4096;
 
 class LatencyProbe {
  public:
-  LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock, const TargetConfig& config);
+  LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock, const TargetConfig& config,
+               TlsContextLoader* tls_loader = nullptr);
   ~LatencyProbe();
   LatencyProbe(const LatencyProbe&) = delete;
   LatencyProbe& operator=(const LatencyProbe&) = delete;
@@ -47,6 +48,8 @@ class LatencyProbe {
   void FinishConnectProbe(const char* refusal);
   void ReadTcpRtt();
   void BackOff();
+  // The TLS figures of a connection just made (rediss:// targets).
+  void RecordTls(const ConnectTimings& timings, bool fresh);
 
   const Clock& clock_;
   const TargetConfig& config_;
