@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
-            libspdlog-dev libevent-dev libssl-dev nlohmann-json3-dev catch2)
+            libspdlog-dev libevent-dev libssl-dev libcrypt-dev nlohmann-json3-dev catch2)
 run_pkgs=(redis-server redis-tools curl ca-certificates)
 test_pkgs=(redis-server redis-tools curl openssl ca-certificates python3 python3-yaml prometheus prometheus-alertmanager
            chromium fonts-liberation clang-format-14)

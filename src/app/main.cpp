@@ -19,6 +19,8 @@ constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
 
   --config.file=PATH          YAML config (default /etc/redis-timeout-exporter/config.yaml)
   --web.listen-address=ADDR   where /metrics is served (default :9478)
+  --web.config.file=PATH      TLS, basic auth and headers of the web endpoint (exporter-toolkit
+                              format; re-read at every reload)
   --log.level=LEVEL           debug, info, warn or error (default info)
   --path.procfs=PATH          procfs mount to read kernel counters from (default /proc)
   --path.sysfs=PATH           sysfs mount to read transparent huge pages from (default /sys)
@@ -30,6 +32,7 @@ struct Flags {
   std::map<std::string, std::string> values = {
       {"config.file", "/etc/redis-timeout-exporter/config.yaml"},
       {"web.listen-address", ":9478"},
+      {"web.config.file", ""},
       {"log.level", "info"},
       {"path.procfs", "/proc"},
       {"path.sysfs", "/sys"},
@@ -135,7 +138,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   rte::Daemon daemon({config_file, flags.values["web.listen-address"], flags.values["path.procfs"],
-                      flags.values["path.sysfs"]});
+                      flags.values["path.sysfs"], flags.values["web.config.file"]});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

@@ -250,6 +250,13 @@ bool BoolValue(const YAML::Node& node, const std::string& key) {
   return text == "true";
 }
 
+// min_version of a tls: mapping or of tls_server_config.
+std::string TlsVersionValue(const YAML::Node& node, const std::string& key) {
+  std::string text = Scalar(node, key);
+  if (text != "TLS12" && text != "TLS13") Fail(node, key, "expected TLS12 or TLS13");
+  return text;
+}
+
 // Overlays the keys given in a `tls:` mapping onto `t`.
 void ParseTls(const YAML::Node& node, const std::string& path, TlsConfig& t) {
   struct FileKey {
@@ -272,10 +279,7 @@ void ParseTls(const YAML::Node& node, const std::string& path, TlsConfig& t) {
                if (key == "insecure_skip_verify") {
                  t.insecure_skip_verify = BoolValue(value, key_path);
                } else if (key == "min_version") {
-                 t.min_version = Scalar(value, key_path);
-                 if (t.min_version != "TLS12" && t.min_version != "TLS13") {
-                   Fail(value, key_path, "expected TLS12 or TLS13");
-                 }
+                 t.min_version = TlsVersionValue(value, key_path);
                } else {
                  return false;
                }
@@ -484,6 +488,111 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file_name
   } catch (const YAML::Exception& e) {
     return Result<Config>::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
   }
+}
+
+namespace {
+
+// The response headers exporter-toolkit allows in http_server_config.headers.
+constexpr const char* kWebHeaders[] = {"Strict-Transport-Security", "X-Content-Type-Options",
+                                       "X-Frame-Options", "X-XSS-Protection",
+                                       "Content-Security-Policy"};
+constexpr const char* kClientAuthTypes[] = {"NoClientCert", "RequestClientCert",
+                                            "RequireAnyClientCert", "VerifyClientCertIfGiven",
+                                            "RequireAndVerifyClientCert"};
+
+WebTlsConfig ParseWebTls(const YAML::Node& node, const std::string& path) {
+  WebTlsConfig t;
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (key == "cert_file") {
+                 t.cert_file = Scalar(value, key_path);
+               } else if (key == "key_file") {
+                 t.key_file = Scalar(value, key_path);
+               } else if (key == "client_ca_file") {
+                 t.client_ca_file = Scalar(value, key_path);
+               } else if (key == "client_auth_type") {
+                 t.client_auth_type = Scalar(value, key_path);
+                 bool known = false;
+                 for (const char* k : kClientAuthTypes) known |= t.client_auth_type == k;
+                 if (!known) {
+                   Fail(value, key_path,
+                        "expected NoClientCert, RequestClientCert, RequireAnyClientCert, "
+                        "VerifyClientCertIfGiven or RequireAndVerifyClientCert");
+                 }
+               } else if (key == "min_version") {
+                 t.min_version = TlsVersionValue(value, key_path);
+               } else {
+                 return false;
+               }
+               return true;
+             });
+  if (t.cert_file.empty()) Fail(node, path + ".cert_file", "is required");
+  if (t.key_file.empty()) Fail(node, path + ".key_file", "is required");
+  if (t.client_auth_type.find("Verify") != std::string::npos && t.client_ca_file.empty()) {
+    Fail(node, path + ".client_ca_file", "is required with client_auth_type " + t.client_auth_type);
+  }
+  return t;
+}
+
+WebConfig ParseWebRoot(const YAML::Node& root) {
+  WebConfig web;
+  if (root.IsNull()) return web;  // an empty file: plain HTTP, no auth
+  ForEachKey(
+      root, "", [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+        if (key == "tls_server_config") {
+          web.tls = ParseWebTls(value, key_path);
+        } else if (key == "basic_auth_users") {
+          ForEachKey(
+              value, key_path,
+              [&](const std::string& user, const YAML::Node& hash, const std::string& user_path) {
+                const std::string h = Scalar(hash, user_path);
+                if (h.rfind("$2", 0) != 0) {
+                  Fail(hash, user_path, "expected a bcrypt hash ($2y$… or $2b$…)");
+                }
+                web.basic_auth_users[user] = h;
+                return true;
+              });
+        } else if (key == "http_server_config") {
+          ForEachKey(value, key_path,
+                     [&](const std::string& k, const YAML::Node& v, const std::string& p) {
+                       if (k != "headers") return false;
+                       ForEachKey(v, p,
+                                  [&](const std::string& name, const YAML::Node& text,
+                                      const std::string& header_path) {
+                                    bool allowed = false;
+                                    for (const char* h : kWebHeaders) allowed |= name == h;
+                                    if (!allowed) return false;
+                                    web.headers.emplace_back(name, Scalar(text, header_path));
+                                    return true;
+                                  });
+                       return true;
+                     });
+        } else {
+          return false;
+        }
+        return true;
+      });
+  return web;
+}
+
+}  // namespace
+
+Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& file_name) {
+  try {
+    return ParseWebRoot(YAML::Load(text));
+  } catch (const ConfigError& e) {
+    return Result<WebConfig>::Error(Where(file_name, e.mark) + ": " + e.key + ": " + e.message);
+  } catch (const YAML::Exception& e) {
+    return Result<WebConfig>::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
+  }
+}
+
+Result<WebConfig> LoadWebConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Result<WebConfig>::Error(path + ": cannot read the web config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseWebConfig(text.str(), path);
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {

@@ -1,6 +1,7 @@
 // The daemon's configuration model and its YAML loader; errors name file, line, column and key.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -116,6 +117,26 @@ struct Config {
   Duration kernel_interval = 5s;  // host-wide kernel counters: the global poll_interval
   std::vector<TargetConfig> targets;
 };
+
+// --web.config.file, in the Prometheus exporter-toolkit format (the file node_exporter reads).
+struct WebTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  // NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or
+  // RequireAndVerifyClientCert (the last two need client_ca_file).
+  std::string client_auth_type = "NoClientCert";
+  std::string client_ca_file;
+  std::string min_version = "TLS12";  // TLS12 or TLS13
+  bool operator==(const WebTlsConfig&) const = default;
+};
+struct WebConfig {
+  std::optional<WebTlsConfig> tls;                           // tls_server_config
+  std::map<std::string, std::string> basic_auth_users;       // user → bcrypt hash ($2y$, $2b$)
+  std::vector<std::pair<std::string, std::string>> headers;  // http_server_config.headers
+  bool operator==(const WebConfig&) const = default;
+};
+Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& file_name);
+Result<WebConfig> LoadWebConfigFile(const std::string& path);
 
 // host:port, [ipv6]:port, redis://host[:port], rediss://host[:port] (TLS) or unix:///path.
 Result<Endpoint> ParseEndpoint(std::string_view address);
