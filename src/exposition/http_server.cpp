@@ -7,7 +7,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "exposition/web_security.h"
@@ -137,6 +139,15 @@ void HttpServer::GuardedDispatch(evhttp_request* req, void* self) {
         evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (!open && security->auth.enabled() &&
         (authorization == nullptr || !security->auth.Allows(authorization))) {
+      const Nanos now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+      const auto decision = server->auth_failures_log_.Occurred("web_auth_failed", now);
+      if (decision.log) {
+        // Never the credentials: only whether any were sent.
+        spdlog::warn("event=web_auth_failed credentials={} repeats_suppressed={}",
+                     authorization == nullptr ? "missing" : "wrong", decision.suppressed);
+      }
       evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"redis-timeout-exporter\"");
       evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
       evbuffer* body = evbuffer_new();

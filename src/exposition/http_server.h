@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "common/log_limiter.h"
 #include "common/status.h"
 
 struct bufferevent;
@@ -57,6 +58,7 @@ class HttpServer {
   std::thread thread_;
   mutable std::mutex security_mu_;
   std::shared_ptr<const WebSecurity> security_;
+  LogLimiter auth_failures_log_;  // HTTP thread only
 };
 
 }  // namespace rte
