@@ -1,10 +1,7 @@
 // --web.config.file against the real daemon, spoken to by curl: HTTPS with the test CA, basic
 // auth with a bcrypt hash, /-/healthy open, extra headers, and a broken web config on reload.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
-#include <crypt.h>
-
 #include <catch2/catch.hpp>
-#include <cstring>
 
 #include "exporter_process.h"
 #include "redis_server.h"
@@ -20,16 +17,6 @@ namespace {
 
 constexpr char kUser[] = "prometheus";
 constexpr char kPassword[] = "rte-web-Pa55word";
-
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  REQUIRE(crypt_gensalt_rn("$2y$", 5, nullptr, 0, salt, sizeof(salt)) != nullptr);
-  crypt_data data;
-  std::memset(&data, 0, sizeof(data));
-  const char* hash = crypt_r(password.c_str(), salt, &data);
-  REQUIRE(hash != nullptr);
-  return hash;
-}
 
 struct CurlResult {
   int status = 0;  // 0: no HTTP response (TLS or connection failure)
@@ -68,7 +55,7 @@ TEST_CASE("web: HTTPS with basic auth; /-/healthy open; a broken web config keep
   TestPki pki;
   const CertificateFiles cert = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
   TempDir dir;
-  const std::string web = dir.WriteFile("web.yml", WebConfig(cert, Bcrypt(kPassword)));
+  const std::string web = dir.WriteFile("web.yml", WebConfig(cert, BcryptHash(kPassword)));
   RedisServer redis;
   ExporterOptions options;
   options.wait_healthy = false;
@@ -120,7 +107,8 @@ TEST_CASE("web: HTTPS with basic auth; /-/healthy open; a broken web config keep
   CHECK(Curl(base + "/metrics", ca).status == 401);
 
   // Fixed again: a reload applies it; without TLS the port speaks plain HTTP.
-  WriteFile(web, std::string("basic_auth_users:\n  ") + kUser + ": '" + Bcrypt(kPassword) + "'\n");
+  WriteFile(web,
+            std::string("basic_auth_users:\n  ") + kUser + ": '" + BcryptHash(kPassword) + "'\n");
   CHECK(Curl(base + "/-/reload", with({"-u", credentials, "-X", "POST"})).status == 200);
   const std::string plain = "http://127.0.0.1:" + std::to_string(exporter.port());
   CHECK(Curl(plain + "/metrics", {"-u", credentials}).status == 200);

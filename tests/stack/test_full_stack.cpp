@@ -27,6 +27,7 @@
 #include "repeating_command.h"
 #include "subprocess.h"
 #include "temp_dir.h"
+#include "test_pki.h"
 #include "wait_until.h"
 
 using namespace rte::testing;
@@ -342,4 +343,55 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
     ++queries;
   }
   CHECK(queries >= 20);
+}
+
+TEST_CASE("full stack: Prometheus scrapes the exporter over HTTPS with basic auth",
+          "[stack][web]") {
+  REQUIRE(access("/usr/bin/prometheus", X_OK) == 0);
+  TempDir dir("rte-stack-web");
+  TestPki pki;
+  const CertificateFiles cert = pki.Issue("exporter", "IP:127.0.0.1");
+  const std::string password = "rte-stack-Pa55word";
+  const std::string web = dir.WriteFile(
+      "web.yml", "tls_server_config: {cert_file: " + cert.cert + ", key_file: " + cert.key +
+                     "}\nbasic_auth_users:\n  prometheus: '" + BcryptHash(password) + "'\n");
+  RedisServer redis;
+  ExporterOptions options;
+  options.wait_healthy = false;
+  options.extra_args = {"--web.config.file=" + web};
+  ExporterProcess exporter = StartExporter(
+      "poll_interval: 250ms\ntargets:\n  - {name: cache-1, address: '" + redis.address() + "'}\n",
+      options);
+  const std::string password_file = dir.WriteFile("password", password);
+  const int prom_port = FreeLoopbackPort();
+  WriteText(dir.path() + "/prometheus.yml",
+            "global: {scrape_interval: 1s}\n"
+            "scrape_configs:\n  - job_name: redis-timeout-exporter\n"
+            "    scheme: https\n"
+            "    tls_config: {ca_file: " +
+                pki.ca_file() +
+                "}\n"
+                "    basic_auth: {username: prometheus, password_file: " +
+                password_file +
+                "}\n"
+                "    static_configs: [{targets: ['127.0.0.1:" +
+                std::to_string(exporter.port()) + "']}]\n");
+  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.path() + "/prometheus.yml",
+                         "--storage.tsdb.path=" + dir.path() + "/prom-data",
+                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                        dir.path());
+  INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
+  json result;
+  const bool scraped = WaitUntil(
+      [&] {
+        result = PromQuery(prom_port, "redis_timeout_target_up{target=\"cache-1\"} == 1");
+        return result.value("status", "") == "success" && !result["data"]["result"].empty();
+      },
+      60s, 500ms);
+  INFO(result.dump());
+  CHECK(scraped);
+  const json up = PromQuery(prom_port, "up{job=\"redis-timeout-exporter\"}");
+  INFO(up.dump());
+  REQUIRE(!up["data"]["result"].empty());
+  CHECK(up["data"]["result"][0]["value"][1] == "1");
 }

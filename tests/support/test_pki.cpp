@@ -1,6 +1,9 @@
 // Certificates for TLS tests, made by the `openssl` command line in a temp dir.
 #include "test_pki.h"
 
+#include <crypt.h>
+
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <vector>
@@ -56,6 +59,18 @@ CertificateFiles TestPki::Issue(const std::string& name, const std::string& san,
           {"x509", "-req", "-in", csr, "-CA", ca_.cert, "-CAkey", ca_.key, "-CAcreateserial",
            "-out", files.cert, "-days", std::to_string(days), "-extfile", ext_file});
   return files;
+}
+
+std::string BcryptHash(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn("$2y$", 5, nullptr, 0, salt, sizeof(salt)) == nullptr) {
+    throw std::runtime_error("crypt_gensalt_rn: no bcrypt in this libcrypt");
+  }
+  crypt_data data;
+  std::memset(&data, 0, sizeof(data));
+  const char* hash = crypt_r(password.c_str(), salt, &data);
+  if (hash == nullptr || hash[0] == '*') throw std::runtime_error("crypt_r failed");
+  return hash;
 }
 
 double CertificateNotAfter(const std::string& cert_file) {

@@ -35,6 +35,10 @@ class TestPki {
   CertificateFiles ca_;
 };
 
+// A bcrypt ($2y$, cost 5) hash of `password` from the system crypt library, for
+// basic_auth_users of a web config.
+std::string BcryptHash(const std::string& password);
+
 // notAfter of a PEM certificate file as Unix seconds, as `openssl x509 -enddate` prints it.
 double CertificateNotAfter(const std::string& cert_file);
 
