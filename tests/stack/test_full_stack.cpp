@@ -138,6 +138,13 @@ class WebhookReceiver {
   std::vector<json> alerts_;
 };
 
+// Prometheus with <dir>/prometheus.yml and its data in <dir>/prom-data, on 127.0.0.1:port.
+std::vector<std::string> PrometheusArgv(const std::string& dir, int port) {
+  return {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+          "--storage.tsdb.path=" + dir + "/prom-data",
+          "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+}
+
 json PromQuery(int port, const std::string& expr) {
   const HttpResponse r = HttpGet(port, "/api/v1/query?query=" + UrlEncode(expr), 10s);
   if (r.status != 200) return json{{"status", "error"}, {"error", r.body + r.error}};
@@ -237,10 +244,7 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
                 "scrape_configs:\n  - job_name: redis-timeout-exporter\n"
                 "    static_configs: [{targets: ['127.0.0.1:" +
                 std::to_string(exporter.port()) + "']}]\n");
-  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.path() + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir.path() + "/prom-data",
-                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                        dir.path());
+  Subprocess prometheus(PrometheusArgv(dir.path(), prom_port), dir.path());
   INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
   INFO("alertmanager stderr: " << alertmanager.ReadStderr().substr(0, 4000));
   REQUIRE(WaitUntil([&] { return HttpGet(am_port, "/-/ready").status == 200; }, 20s, 200ms));
@@ -376,10 +380,7 @@ TEST_CASE("full stack: Prometheus scrapes the exporter over HTTPS with basic aut
                 "}\n"
                 "    static_configs: [{targets: ['127.0.0.1:" +
                 std::to_string(exporter.port()) + "']}]\n");
-  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.path() + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir.path() + "/prom-data",
-                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                        dir.path());
+  Subprocess prometheus(PrometheusArgv(dir.path(), prom_port), dir.path());
   INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
   json result;
   const bool scraped = WaitUntil(
