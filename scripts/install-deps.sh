@@ -4,11 +4,12 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
-            libspdlog-dev libevent-dev nlohmann-json3-dev catch2 zlib1g-dev)
-run_pkgs=(redis-server redis-tools curl)
+            libspdlog-dev libevent-dev libssl-dev libcrypt-dev nlohmann-json3-dev catch2 zlib1g-dev)
+run_pkgs=(redis-server redis-tools curl ca-certificates)
 # wrk and prometheus-redis-exporter: `make test` runs the bench's smoke mode.
-test_pkgs=(redis-server redis-tools curl python3 python3-yaml prometheus prometheus-alertmanager
-           chromium fonts-liberation clang-format-14 wrk prometheus-redis-exporter)
+test_pkgs=(redis-server redis-tools curl openssl ca-certificates python3 python3-yaml prometheus
+           prometheus-alertmanager chromium fonts-liberation clang-format-14 wrk
+           prometheus-redis-exporter)
 # `make bench`: Debian's redis_exporter to compare against, wrk to load /metrics, ccache for
 # the bench's own Release build.
 bench_pkgs=(redis-server redis-tools python3 wrk prometheus-redis-exporter ccache)

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "exposition/triage_page.h"
+#include "exposition/web_security.h"
 
 namespace rte {
 namespace {
@@ -80,6 +81,7 @@ Status Daemon::Start() {
     if (!s.ok()) return HttpResponse{500, "text/plain", "reload failed: " + s.message() + "\n"};
     return HttpResponse{200, "text/plain", "config reloaded\n"};
   });
+  if (Status s = ApplyWebConfig(); !s.ok()) return s;
   if (Status s = http_.Listen(options_.listen_address); !s.ok()) return s;
 
   status_.config_last_reload_successful = true;
@@ -94,16 +96,40 @@ Status Daemon::Start() {
   return Status::Ok();
 }
 
+namespace {
+
+// The web config as the HTTP server applies it; null when no --web.config.file is given.
+Result<std::shared_ptr<const WebSecurity>> LoadWebConfig(const std::string& path) {
+  if (path.empty()) return std::shared_ptr<const WebSecurity>();
+  auto web = LoadWebConfigFile(path);
+  if (!web.ok()) return Result<std::shared_ptr<const WebSecurity>>::Error(web.error());
+  return LoadWebSecurity(web.value());
+}
+
+}  // namespace
+
+Status Daemon::ApplyWebConfig() {
+  auto web = LoadWebConfig(options_.web_config_file);
+  if (!web.ok()) return Status::Error("--web.config.file: " + web.error());
+  http_.SetSecurity(std::move(web.value()));
+  return Status::Ok();
+}
+
 Status Daemon::Reload() {
   std::lock_guard lock(reload_mu_);
+  // All or nothing: a broken main or web config keeps both old ones in force.
   auto config = LoadConfigFile(options_.config_file);
-  if (!config.ok()) {
+  auto web = LoadWebConfig(options_.web_config_file);
+  const std::string error = !config.ok() ? config.error()
+                            : !web.ok()  ? "--web.config.file: " + web.error()
+                                         : std::string();
+  if (!error.empty()) {
     status_.config_last_reload_successful = false;
     spdlog::error(
-        "event=config_reload_failed error=\"{}\" action=\"previous config stays in force\"",
-        config.error());
-    return Status::Error(config.error());
+        "event=config_reload_failed error=\"{}\" action=\"previous config stays in force\"", error);
+    return Status::Error(error);
   }
+  http_.SetSecurity(std::move(web.value()));
   status_.config_last_reload_successful = true;
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
   spdlog::info("event=config_reloaded file={} targets={}", options_.config_file,

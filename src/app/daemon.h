@@ -19,6 +19,7 @@ struct DaemonOptions {
   std::string telemetry_path = "/metrics";
   std::string procfs_root = "/proc";
   std::string sysfs_root = "/sys";
+  std::string web_config_file;  // empty: plain HTTP, no auth
 };
 
 class Daemon {
@@ -34,6 +35,8 @@ class Daemon {
 
  private:
   HttpResponse LandingPage() const;
+  // Loads --web.config.file (when given) and applies it to the HTTP server.
+  Status ApplyWebConfig();
 
   DaemonOptions options_;
   SystemClock clock_;

@@ -35,6 +35,10 @@ rte::FlagSet DaemonFlags() {
       {"config.check", "", "validate the config file and exit (0 valid, 1 invalid)", {}},
       {"web.listen-address", "ADDR", "where the HTTP endpoints are served", ":9478"},
       {"web.telemetry-path", "PATH", "path under which to serve the metrics", "/metrics"},
+      {"web.config.file", "PATH",
+       "TLS, basic auth and headers of the web endpoint (exporter-toolkit format; re-read at "
+       "every reload)",
+       ""},
       {"log.level", "LEVEL", "debug, info, warn or error", "info"},
       {"log.format", "FORMAT", "logfmt or json", "logfmt"},
       {"path.procfs", "PATH", "procfs mount to read kernel counters from", "/proc"},
@@ -102,7 +106,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   rte::Daemon daemon({config_file, flags.Get("web.listen-address"), telemetry_path,
-                      flags.Get("path.procfs"), flags.Get("path.sysfs")});
+                      flags.Get("path.procfs"), flags.Get("path.sysfs"),
+                      flags.Get("web.config.file")});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

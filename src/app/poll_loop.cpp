@@ -45,11 +45,13 @@ PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_ro
   }
   wake_ = event_new(base_, -1, EV_PERSIST, &PollLoop::OnWake, this);
   event_add(wake_, nullptr);
+  tls_loader_ = std::make_unique<TlsContextLoader>(base_);
 }
 
 PollLoop::~PollLoop() {
   Stop();
   targets_.clear();
+  tls_loader_.reset();
   event_free(wake_);
   evdns_base_free(dns_, 0);
   event_base_free(base_);
@@ -118,7 +120,7 @@ void PollLoop::ApplyPending() {
     TargetHistory* history = t.history.get();
     t.poller = std::make_unique<TargetPoller>(
         base_, dns_, clock_, target,
-        [this, history](PollResult result) { OnPollResult(*history, result); });
+        [this, history](PollResult result) { OnPollResult(*history, result); }, tls_loader_.get());
     store_.Publish(std::make_shared<const TargetReport>(history->report()));
     t.poller->Start(StartOffset(target));
     next[target.name] = std::move(t);

@@ -18,6 +18,7 @@
 #include "exposition/report_store.h"
 #include "sources/kernel/kernel_sampler.h"
 #include "sources/redis/target_poller.h"
+#include "sources/redis/tls_context_loader.h"
 
 struct evdns_base;
 
@@ -52,6 +53,7 @@ class PollLoop {
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   event* wake_ = nullptr;
+  std::unique_ptr<TlsContextLoader> tls_loader_;  // outlives the pollers, dies before base_
   KernelSampler kernel_;
   std::thread thread_;
   std::mutex mu_;

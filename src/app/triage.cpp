@@ -38,11 +38,29 @@ Exit codes:
 FlagSet TriageFlags() {
   return FlagSet({
       {"config.file", "PATH", "the targets of a config file, or one target:", {}},
-      {"address", "HOST:PORT", "(or unix:///path) with optional", {}},
+      {"address",
+       "HOST:PORT",
+       "(or redis://HOST:PORT, rediss://HOST:PORT for TLS, unix:///path) with optional",
+       {}},
       {"username", "USER", "ACL user", {}},
       {"password-env", "VAR", "password from an environment variable", {}},
       {"password-file", "PATH", "password from a file (no password flag: it would show in ps)", {}},
       {"client-timeout", "DUR", "the application's timeout for that target", "1s"},
+      {"tls.ca-file",
+       "PATH",
+       "rediss://: CA bundle to verify the server (default: system store)",
+       {}},
+      {"tls.cert-file", "PATH", "rediss://: client certificate for mutual TLS, with", {}},
+      {"tls.key-file", "PATH", "its private key", {}},
+      {"tls.server-name",
+       "NAME",
+       "rediss://: name to send (SNI) and verify (default: the host)",
+       {}},
+      {"tls.insecure-skip-verify",
+       "",
+       "rediss://: do not verify the server's certificate (tests only; with --config.file, each "
+       "target's tls: settings apply)",
+       {}},
       {"duration", "DUR", "how long to sample", "5s"},
       {"output", "FORMAT", "text or json", "text"},
       {"log.level", "LEVEL", "debug, info, warn or error", "error"},
@@ -68,6 +86,16 @@ void TuneForTriage(TargetConfig& t, Duration duration) {
   t.latency_window = duration + std::chrono::seconds(1);
   t.thresholds.risk_window = duration + std::chrono::seconds(1);
 }
+
+// The --tls.* flags of a single --address target, onto its `tls:` settings.
+struct TlsFlag {
+  const char* name;
+  std::string TlsConfig::*field;
+};
+constexpr TlsFlag kTlsFlags[] = {{"tls.ca-file", &TlsConfig::ca_file},
+                                 {"tls.cert-file", &TlsConfig::cert_file},
+                                 {"tls.key-file", &TlsConfig::key_file},
+                                 {"tls.server-name", &TlsConfig::server_name}};
 
 }  // namespace
 
@@ -120,6 +148,24 @@ int RunTriage(int argc, char** argv) {
       return kExitUsage;
     }
     t.client_timeout = timeout.value();
+    bool tls_flags = false;
+    for (const TlsFlag& f : kTlsFlags) {
+      if (!flags.Has(f.name)) continue;
+      t.tls.*f.field = flags.Get(f.name);
+      tls_flags = true;
+    }
+    if (flags.Has("tls.insecure-skip-verify")) {
+      t.tls.insecure_skip_verify = true;
+      tls_flags = true;
+    }
+    if (tls_flags && !t.endpoint.tls) {
+      std::cerr << "triage: --tls.* flags need a rediss:// address\n";
+      return kExitUsage;
+    }
+    if (t.tls.cert_file.empty() != t.tls.key_file.empty()) {
+      std::cerr << "triage: a client certificate needs both --tls.cert-file and --tls.key-file\n";
+      return kExitUsage;
+    }
     config.targets.push_back(t);
   }
   for (auto& t : config.targets) TuneForTriage(t, duration.value());

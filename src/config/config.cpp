@@ -12,33 +12,49 @@ namespace rte {
 
 std::string Endpoint::ToString() const {
   if (kind == Kind::kUnix) return "unix://" + path;
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
+  std::string out = tls ? "rediss://" : "";
+  if (host.find(':') != std::string::npos) {
+    out += "[";
+    out += host;
+    out += "]";
+  } else {
+    out += host;
+  }
+  out += ":";
+  out += std::to_string(port);
+  return out;
 }
 
-Result<Endpoint> ParseEndpoint(std::string_view address) {
+namespace {
+
+// host:port or [ipv6]:port; `default_port` (0: none) when the port is left out.
+Result<Endpoint> ParseHostPort(std::string_view address, int default_port) {
   Endpoint ep;
-  constexpr std::string_view kUnix = "unix://";
-  if (address.substr(0, kUnix.size()) == kUnix) {
-    ep.kind = Endpoint::Kind::kUnix;
-    ep.path = std::string(address.substr(kUnix.size()));
-    if (ep.path.empty() || ep.path[0] != '/') {
-      return Result<Endpoint>::Error("unix socket address needs an absolute path: unix:///path");
-    }
-    return ep;
-  }
   std::string_view host, port;
   if (!address.empty() && address[0] == '[') {
     const auto close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() ||
-        address[close + 1] != ':') {
+    if (close == std::string_view::npos) return Result<Endpoint>::Error("expected [ipv6]:port");
+    host = address.substr(1, close - 1);
+    if (close + 1 == address.size() && default_port != 0) {
+      ep.host = std::string(host);
+      ep.port = default_port;
+      return ep;
+    }
+    if (close + 1 >= address.size() || address[close + 1] != ':') {
       return Result<Endpoint>::Error("expected [ipv6]:port");
     }
-    host = address.substr(1, close - 1);
     port = address.substr(close + 2);
   } else {
     const auto colon = address.rfind(':');
-    if (colon == std::string_view::npos) return Result<Endpoint>::Error("expected host:port");
+    if (colon == std::string_view::npos) {
+      if (default_port == 0 || address.empty()) {
+        return Result<Endpoint>::Error(
+            "expected host:port, redis://host:port, rediss://host:port or unix:///path");
+      }
+      ep.host = std::string(address);
+      ep.port = default_port;
+      return ep;
+    }
     host = address.substr(0, colon);
     port = address.substr(colon + 1);
   }
@@ -50,6 +66,44 @@ Result<Endpoint> ParseEndpoint(std::string_view address) {
   }
   ep.host = std::string(host);
   ep.port = port_number;
+  return ep;
+}
+
+}  // namespace
+
+Result<Endpoint> ParseEndpoint(std::string_view address) {
+  const auto scheme_end = address.find("://");
+  if (scheme_end == std::string_view::npos) return ParseHostPort(address, 0);
+  const std::string_view scheme = address.substr(0, scheme_end);
+  const std::string_view rest = address.substr(scheme_end + 3);
+  if (scheme == "unix") {
+    Endpoint ep;
+    ep.kind = Endpoint::Kind::kUnix;
+    ep.path = std::string(rest);
+    if (ep.path.empty() || ep.path[0] != '/') {
+      return Result<Endpoint>::Error("unix socket address needs an absolute path: unix:///path");
+    }
+    return ep;
+  }
+  if (scheme != "redis" && scheme != "rediss") {
+    return Result<Endpoint>::Error("unsupported scheme '" + std::string(scheme) +
+                                   "://': use redis://, rediss:// (TLS) or unix://");
+  }
+  if (rest.find('@') != std::string_view::npos) {
+    // A password in the address would end up in logs and on /triage.
+    return Result<Endpoint>::Error(
+        "credentials in the address are not accepted: use username and password_file or "
+        "password_env");
+  }
+  std::string_view host_port = rest;
+  if (!host_port.empty() && host_port.back() == '/') host_port.remove_suffix(1);
+  if (host_port.find_first_of("/?#") != std::string_view::npos) {
+    return Result<Endpoint>::Error(
+        "a path, database number or query is not accepted: the exporter reads server-wide "
+        "figures; give scheme://host:port");
+  }
+  auto ep = ParseHostPort(host_port, 6379);
+  if (ep.ok()) ep.value().tls = scheme == "rediss";
   return ep;
 }
 
@@ -112,6 +166,7 @@ struct Defaults {
   std::optional<int> slowlog_fetch;
   YAML::Node poll_timeout_node;
   RiskThresholds thresholds;
+  TlsConfig tls;
 };
 
 double RatioValue(const YAML::Node& node, const std::string& key, double max) {
@@ -189,6 +244,49 @@ void ParseThresholds(const YAML::Node& node, const std::string& path, RiskThresh
   }
 }
 
+bool BoolValue(const YAML::Node& node, const std::string& key) {
+  const std::string text = Scalar(node, key);
+  if (text != "true" && text != "false") Fail(node, key, "expected true or false");
+  return text == "true";
+}
+
+// min_version of a tls: mapping or of tls_server_config.
+std::string TlsVersionValue(const YAML::Node& node, const std::string& key) {
+  std::string text = Scalar(node, key);
+  if (text != "TLS12" && text != "TLS13") Fail(node, key, "expected TLS12 or TLS13");
+  return text;
+}
+
+// Overlays the keys given in a `tls:` mapping onto `t`.
+void ParseTls(const YAML::Node& node, const std::string& path, TlsConfig& t) {
+  struct FileKey {
+    const char* name;
+    std::string TlsConfig::*field;
+  };
+  static const FileKey kStrings[] = {{"ca_file", &TlsConfig::ca_file},
+                                     {"cert_file", &TlsConfig::cert_file},
+                                     {"key_file", &TlsConfig::key_file},
+                                     {"server_name", &TlsConfig::server_name}};
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               for (const auto& k : kStrings) {
+                 if (key == k.name) {
+                   t.*k.field = Scalar(value, key_path);
+                   if ((t.*k.field).empty()) Fail(value, key_path, "must not be empty");
+                   return true;
+                 }
+               }
+               if (key == "insecure_skip_verify") {
+                 t.insecure_skip_verify = BoolValue(value, key_path);
+               } else if (key == "min_version") {
+                 t.min_version = TlsVersionValue(value, key_path);
+               } else {
+                 return false;
+               }
+               return true;
+             });
+}
+
 bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& value,
                      const std::string& key_path) {
   if (key == "poll_interval") {
@@ -213,6 +311,8 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
   } else if (key == "thresholds") {
     ParseThresholds(value, key_path, d.thresholds);
+  } else if (key == "tls") {
+    ParseTls(value, key_path, d.tls);
   } else {
     return false;
   }
@@ -257,8 +357,10 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   Defaults local = global;
   local.poll_timeout_node = YAML::Node();
   bool has_address = false;
+  std::optional<YAML::Node> tls_node;  // the target's own tls: mapping
   ForEachKey(node, path,
              [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (key == "tls") tls_node = value;
                if (ApplyDefaultKey(local, key, value, key_path)) return true;
                if (key == "name") {
                  target.name = Scalar(value, key_path);
@@ -271,10 +373,7 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
                  target.endpoint = ep.value();
                  has_address = true;
                } else if (key == "local") {
-                 const std::string text = Scalar(value, key_path);
-                 if (text != "true" && text != "false")
-                   Fail(value, key_path, "expected true or false");
-                 target.local = text == "true";
+                 target.local = BoolValue(value, key_path);
                } else if (key == "username") {
                  target.username = Scalar(value, key_path);
                } else if (key == "password_file") {
@@ -304,6 +403,14 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   }
   if (!target.username.empty() && target.password.empty()) {
     Fail(node, path + ".username", "an ACL username needs password_file or password_env");
+  }
+  if (tls_node && !target.endpoint.tls) {
+    Fail(*tls_node, path + ".tls", "TLS settings need a rediss:// address");
+  }
+  target.tls = local.tls;
+  if (target.endpoint.tls && target.tls.cert_file.empty() != target.tls.key_file.empty()) {
+    Fail(tls_node ? *tls_node : node, path + ".tls",
+         "a client certificate needs both cert_file and key_file");
   }
   if (local.poll_interval) target.poll_interval = *local.poll_interval;
   if (local.connect_timeout) target.connect_timeout = *local.connect_timeout;
@@ -381,6 +488,111 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file_name
   } catch (const YAML::Exception& e) {
     return Result<Config>::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
   }
+}
+
+namespace {
+
+// The response headers exporter-toolkit allows in http_server_config.headers.
+constexpr const char* kWebHeaders[] = {"Strict-Transport-Security", "X-Content-Type-Options",
+                                       "X-Frame-Options", "X-XSS-Protection",
+                                       "Content-Security-Policy"};
+constexpr const char* kClientAuthTypes[] = {"NoClientCert", "RequestClientCert",
+                                            "RequireAnyClientCert", "VerifyClientCertIfGiven",
+                                            "RequireAndVerifyClientCert"};
+
+WebTlsConfig ParseWebTls(const YAML::Node& node, const std::string& path) {
+  WebTlsConfig t;
+  ForEachKey(node, path,
+             [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (key == "cert_file") {
+                 t.cert_file = Scalar(value, key_path);
+               } else if (key == "key_file") {
+                 t.key_file = Scalar(value, key_path);
+               } else if (key == "client_ca_file") {
+                 t.client_ca_file = Scalar(value, key_path);
+               } else if (key == "client_auth_type") {
+                 t.client_auth_type = Scalar(value, key_path);
+                 bool known = false;
+                 for (const char* k : kClientAuthTypes) known |= t.client_auth_type == k;
+                 if (!known) {
+                   Fail(value, key_path,
+                        "expected NoClientCert, RequestClientCert, RequireAnyClientCert, "
+                        "VerifyClientCertIfGiven or RequireAndVerifyClientCert");
+                 }
+               } else if (key == "min_version") {
+                 t.min_version = TlsVersionValue(value, key_path);
+               } else {
+                 return false;
+               }
+               return true;
+             });
+  if (t.cert_file.empty()) Fail(node, path + ".cert_file", "is required");
+  if (t.key_file.empty()) Fail(node, path + ".key_file", "is required");
+  if (t.client_auth_type.find("Verify") != std::string::npos && t.client_ca_file.empty()) {
+    Fail(node, path + ".client_ca_file", "is required with client_auth_type " + t.client_auth_type);
+  }
+  return t;
+}
+
+WebConfig ParseWebRoot(const YAML::Node& root) {
+  WebConfig web;
+  if (root.IsNull()) return web;  // an empty file: plain HTTP, no auth
+  ForEachKey(
+      root, "", [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+        if (key == "tls_server_config") {
+          web.tls = ParseWebTls(value, key_path);
+        } else if (key == "basic_auth_users") {
+          ForEachKey(
+              value, key_path,
+              [&](const std::string& user, const YAML::Node& hash, const std::string& user_path) {
+                const std::string h = Scalar(hash, user_path);
+                if (h.rfind("$2", 0) != 0) {
+                  Fail(hash, user_path, "expected a bcrypt hash ($2y$… or $2b$…)");
+                }
+                web.basic_auth_users[user] = h;
+                return true;
+              });
+        } else if (key == "http_server_config") {
+          ForEachKey(value, key_path,
+                     [&](const std::string& k, const YAML::Node& v, const std::string& p) {
+                       if (k != "headers") return false;
+                       ForEachKey(v, p,
+                                  [&](const std::string& name, const YAML::Node& text,
+                                      const std::string& header_path) {
+                                    bool allowed = false;
+                                    for (const char* h : kWebHeaders) allowed |= name == h;
+                                    if (!allowed) return false;
+                                    web.headers.emplace_back(name, Scalar(text, header_path));
+                                    return true;
+                                  });
+                       return true;
+                     });
+        } else {
+          return false;
+        }
+        return true;
+      });
+  return web;
+}
+
+}  // namespace
+
+Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& file_name) {
+  try {
+    return ParseWebRoot(YAML::Load(text));
+  } catch (const ConfigError& e) {
+    return Result<WebConfig>::Error(Where(file_name, e.mark) + ": " + e.key + ": " + e.message);
+  } catch (const YAML::Exception& e) {
+    return Result<WebConfig>::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
+  }
+}
+
+Result<WebConfig> LoadWebConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Result<WebConfig>::Error(path + ": cannot read the web config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseWebConfig(text.str(), path);
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {

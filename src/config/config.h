@@ -1,6 +1,7 @@
 // The daemon's configuration model and its YAML loader; errors name file, line, column and key.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,8 @@ struct Endpoint {
   std::string host;  // TCP only
   int port = 0;      // TCP only
   std::string path;  // unix only
+  bool tls = false;  // rediss://: every connection to it uses TLS
+  // host:port (bare, as typed without a scheme), rediss://host:port or unix:///path.
   std::string ToString() const;
   bool operator==(const Endpoint&) const = default;
 };
@@ -37,6 +40,18 @@ struct SecretSource {
   std::string env_var;  // password_env
   bool empty() const { return file.empty() && env_var.empty(); }
   bool operator==(const SecretSource&) const = default;
+};
+
+// The `tls:` mapping, global or per target; used for rediss:// targets only. File contents are
+// read at every new connection (never here), so rotated certificates need no restart.
+struct TlsConfig {
+  std::string ca_file;    // PEM CA bundle; empty: the system trust store
+  std::string cert_file;  // client certificate chain (mutual TLS), with key_file
+  std::string key_file;
+  std::string server_name;  // SNI and verification name; empty: the address host
+  bool insecure_skip_verify = false;
+  std::string min_version = "TLS12";  // TLS12 or TLS13
+  bool operator==(const TlsConfig&) const = default;
 };
 
 // Where each cause's risk turns "warn" (0.5) and "critical" (0.8); docs/risk.md explains them.
@@ -78,6 +93,7 @@ struct TargetConfig {
   Endpoint endpoint;
   std::string username;
   SecretSource password;
+  TlsConfig tls;  // in force when endpoint.tls
   Duration client_timeout = 1s;
   Duration poll_interval = 5s;
   Duration poll_timeout = 3s;
@@ -102,6 +118,27 @@ struct Config {
   std::vector<TargetConfig> targets;
 };
 
+// --web.config.file, in the Prometheus exporter-toolkit format (the file node_exporter reads).
+struct WebTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  // NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or
+  // RequireAndVerifyClientCert (the last two need client_ca_file).
+  std::string client_auth_type = "NoClientCert";
+  std::string client_ca_file;
+  std::string min_version = "TLS12";  // TLS12 or TLS13
+  bool operator==(const WebTlsConfig&) const = default;
+};
+struct WebConfig {
+  std::optional<WebTlsConfig> tls;                           // tls_server_config
+  std::map<std::string, std::string> basic_auth_users;       // user → bcrypt hash ($2y$, $2b$)
+  std::vector<std::pair<std::string, std::string>> headers;  // http_server_config.headers
+  bool operator==(const WebConfig&) const = default;
+};
+Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& file_name);
+Result<WebConfig> LoadWebConfigFile(const std::string& path);
+
+// host:port, [ipv6]:port, redis://host[:port], rediss://host[:port] (TLS) or unix:///path.
 Result<Endpoint> ParseEndpoint(std::string_view address);
 
 // Parses config text; `file_name` is only used in error messages.

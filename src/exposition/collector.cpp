@@ -150,7 +150,7 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   {
     FamilyBuilder f(
         out, "poll_errors_total", MetricType::Counter,
-        "Failed polls by stage (connect, dns, auth, timeout, protocol, info) and "
+        "Failed polls by stage (connect, dns, tls, auth, timeout, protocol, info) and "
         "failed optional commands (slowlog, config, client_list, latency). A rising timeout "
         "count means the target accepts connections but does not answer; /triage and "
         "the log (event=poll_failed) say why in words.");
@@ -503,9 +503,10 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
   {
     FamilyBuilder f(out, "connect_duration_seconds", MetricType::Gauge,
-                    "Time of the last fresh-connect probe (one per poll): TCP connect plus the "
-                    "first PING reply, capped at client_timeout. Steps of 1 s or 3 s mean SYN "
-                    "retransmits: the accept queue is overflowing.");
+                    "Time of the last fresh-connect probe (one per poll): TCP connect, the TLS "
+                    "handshake for rediss:// targets, plus the first PING reply, capped at "
+                    "client_timeout. Steps of 1 s or 3 s mean SYN retransmits: the accept queue "
+                    "is overflowing.");
     for (const auto& r : reports) {
       if (r->probe.connect_duration_seconds) f.Add(*r->probe.connect_duration_seconds, {T(*r)});
     }
@@ -514,11 +515,44 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
     FamilyBuilder f(out, "connect_refusals_total", MetricType::Counter,
                     "Fresh-connect probes that failed, by reason: max_clients (Redis answered "
                     "'max number of clients reached'), refused (connection refused or reset), "
-                    "timeout (no reply within client_timeout), closed (closed before a reply).");
+                    "timeout (no reply within client_timeout), closed (closed before a reply), "
+                    "tls (TLS handshake or certificate check failed).");
     for (const auto& r : reports) {
       for (const auto& [reason, n] : r->probe.connect_refusals) {
         f.Add(n, {T(*r), {"reason", reason}});
       }
+    }
+  }
+}
+
+void TlsFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  {
+    FamilyBuilder f(out, "tls_handshake_duration_seconds", MetricType::Gauge,
+                    "TLS handshake of the last fresh-connect probe of a rediss:// target, after "
+                    "its TCP connect (connect_duration_seconds holds both). High or rising after "
+                    "a failover: a handshake storm, every client reconnecting at once.");
+    for (const auto& r : reports) {
+      if (r->probe.tls_handshake_seconds) f.Add(*r->probe.tls_handshake_seconds, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "tls_certificate_expiry_timestamp_seconds", MetricType::Gauge,
+                    "notAfter of the server's leaf certificate as the newest probe connection "
+                    "saw it (Unix time). Once past, clients that verify refuse to connect: renew "
+                    "and reload the certificate on the server before then.");
+    for (const auto& r : reports) {
+      if (r->probe.tls_certificate_expiry_seconds) {
+        f.Add(*r->probe.tls_certificate_expiry_seconds, {T(*r)});
+      }
+    }
+  }
+  {
+    FamilyBuilder f(out, "tls_insecure_skip_verify", MetricType::Gauge,
+                    "1 when the rediss:// target's certificate is not verified (config "
+                    "tls.insecure_skip_verify): anyone on the path can impersonate the server. "
+                    "Set tls.ca_file instead.");
+    for (const auto& r : reports) {
+      if (r->config.endpoint.tls) f.Add(r->config.tls.insecure_skip_verify ? 1 : 0, {T(*r)});
     }
   }
 }
@@ -691,6 +725,7 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
   SlowlogFamilies(out, reports);
   BlockingFamilies(out, reports);
   NetworkFamilies(out, reports);
+  TlsFamilies(out, reports);
   const auto kernel = store_.Kernel();
   BacklogFamilies(out, reports, kernel.get());
   if (kernel != nullptr && kernel->exporter_process)

@@ -4,16 +4,23 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "common/log_limiter.h"
 #include "common/status.h"
 
+struct bufferevent;
 struct event_base;
 struct evhttp;
+struct evhttp_request;
 
 namespace rte {
+
+struct WebSecurity;
 
 struct HttpResponse {
   int status = 200;
@@ -44,12 +51,24 @@ class HttpServer {
   Status Listen(const std::string& listen_address);
   void Start();
   void Stop();
+  // --web.config.file: TLS, basic auth and headers for every connection and request from now
+  // on (null: none). Thread-safe.
+  void SetSecurity(std::shared_ptr<const WebSecurity> security);
 
  private:
+  // Web security, kept apart from the routing: a TLS bufferevent per connection, and the auth
+  // check and headers before a request is dispatched.
+  static bufferevent* NewConnection(event_base* base, void* self);
+  static void GuardedDispatch(evhttp_request* req, void* self);
+  std::shared_ptr<const WebSecurity> security() const;
+
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   std::map<std::string, Handler> routes_;
   std::thread thread_;
+  mutable std::mutex security_mu_;
+  std::shared_ptr<const WebSecurity> security_;
+  LogLimiter auth_failures_log_;  // HTTP thread only
 };
 
 }  // namespace rte

@@ -19,6 +19,7 @@ namespace rte {
 enum class PollStage {
   kConnect,     // no connection: refused, connect timed out, at maxclients, closed
   kDns,         // the host name did not resolve
+  kTls,         // TLS files unreadable, handshake failed or the certificate did not verify
   kAuth,        // AUTH failed, the server wants a password, or the password source is missing
   kTimeout,     // connected, but the batch got no reply within poll_timeout
   kProtocol,    // the reply could not be decoded
@@ -28,16 +29,18 @@ enum class PollStage {
   kClientList,  // CLIENT LIST failed (not a refusal)
   kLatency,     // LATENCY LATEST failed (not a refusal)
 };
-inline constexpr std::array<PollStage, 10> kPollStages = {
-    PollStage::kConnect,    PollStage::kDns,    PollStage::kAuth,    PollStage::kTimeout,
-    PollStage::kProtocol,   PollStage::kInfo,   PollStage::kSlowlog, PollStage::kConfig,
-    PollStage::kClientList, PollStage::kLatency};
+inline constexpr std::array<PollStage, 11> kPollStages = {
+    PollStage::kConnect, PollStage::kDns,        PollStage::kTls,    PollStage::kAuth,
+    PollStage::kTimeout, PollStage::kProtocol,   PollStage::kInfo,   PollStage::kSlowlog,
+    PollStage::kConfig,  PollStage::kClientList, PollStage::kLatency};
 inline const char* PollStageName(PollStage s) {
   switch (s) {
     case PollStage::kConnect:
       return "connect";
     case PollStage::kDns:
       return "dns";
+    case PollStage::kTls:
+      return "tls";
     case PollStage::kAuth:
       return "auth";
     case PollStage::kTimeout:

@@ -12,7 +12,7 @@ namespace rte {
 
 // Reasons a fresh connection failed; `connect_refusals_total{reason}` has one series each.
 inline constexpr const char* kConnectRefusalReasons[] = {"max_clients", "refused", "timeout",
-                                                         "closed"};
+                                                         "closed", "tls"};
 
 // An error reply that says the server is up but not serving commands. The poll (INFO) and the
 // probes (PING) each report the newest one they got.
@@ -52,8 +52,15 @@ struct ProbeFigures {
   // within client_timeout while the PING before it did; absent when not (or no longer) probed:
   // refused by ACL, or the connection failed first.
   std::optional<bool> writes_held;
-  std::map<std::string, double> connect_refusals = {
-      {"max_clients", 0}, {"refused", 0}, {"timeout", 0}, {"closed", 0}};  // reason → count
+  // rediss:// targets: the TLS handshake of the last fresh connection (after the TCP one), and
+  // notAfter (Unix seconds) of the server certificate the newest probe connection was shown.
+  std::optional<double> tls_handshake_seconds;
+  std::optional<double> tls_certificate_expiry_seconds;
+  std::map<std::string, double> connect_refusals = {{"max_clients", 0},
+                                                    {"refused", 0},
+                                                    {"timeout", 0},
+                                                    {"closed", 0},
+                                                    {"tls", 0}};  // reason → count
 };
 
 }  // namespace rte

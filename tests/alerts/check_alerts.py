@@ -301,7 +301,9 @@ def check_inhibition(root):
             return False
         sc, tc = s["cause"], t["cause"]
         if s["alertname"] == "RedisTimeoutTargetUnreachable":
-            return tc in CAUSES
+            # Like any critical it also silences the warnings of its own cause: the TLS
+            # certificate expiry warning, once the expired certificate is why it is unreachable.
+            return tc in CAUSES or (tc == sc and t["severity"] == "warning")
         if sc in CAUSES and sc == tc:
             if s["severity"] == "critical" and t["severity"] == "warning":
                 return True

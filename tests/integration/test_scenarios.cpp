@@ -19,6 +19,7 @@
 #include "scenario.h"
 #include "stuck_listener.h"
 #include "temp_dir.h"
+#include "test_pki.h"
 #include "wait_until.h"
 
 using namespace rte::testing;
@@ -457,4 +458,42 @@ TEST_CASE("scenario shapes: a script past busy-reply-threshold is not serving",
   REQUIRE(waited);
   CHECK_THAT(triage, Catch::Contains("NOT SERVING") && Catch::Contains("busy-reply-threshold"));
   REQUIRE(exporter.WaitForMetric("redis_timeout_target_serving", kFaulty, Equals(1), 15s));
+}
+
+// The same faults behind TLS: every exporter connection to the faulty target is rediss://; the
+// fault is injected over the server's plain unix socket.
+namespace {
+
+std::string TlsFaulty(const TestPki& pki, const std::string& more = "") {
+  return "    tls: {ca_file: " + pki.ca_file() + "}\n" + more;
+}
+
+}  // namespace
+
+TEST_CASE("scenario pool over TLS: maxclients 20 and 25 idle connections", "[scenario][tls]") {
+  TestPki pki;
+  const CertificateFiles cert = pki.Issue("faulty", "IP:127.0.0.1");
+  RedisServer faulty({cert.cert, cert.key, pki.ca_file()}, {"--maxclients", "20"});
+  RedisServer healthy;
+  ExporterProcess exporter =
+      StartExporter(Config(faulty.tls_address(), healthy.address(), TlsFaulty(pki)));
+  WaitJudged(exporter);
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "faulty"}}, Equals(1)));
+  RedisClients idle = faulty.OpenClients(25);
+  ExpectDiagnosis(exporter, "pool");
+}
+
+TEST_CASE("scenario slowlog over TLS: repeated DEBUG SLEEP 0.3 against a 500 ms client timeout",
+          "[scenario][tls]") {
+  TestPki pki;
+  const CertificateFiles cert = pki.Issue("faulty", "IP:127.0.0.1");
+  RedisServer faulty({cert.cert, cert.key, pki.ca_file()}, {"--enable-debug-command", "local"});
+  RedisServer healthy;
+  ExporterProcess exporter =
+      StartExporter(Config(faulty.tls_address(), healthy.address(),
+                           TlsFaulty(pki, "    client_timeout: 500ms\n"), "1s"));
+  WaitJudged(exporter);
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "faulty"}}, Equals(1)));
+  RepeatingCommand sleeper(faulty, {"DEBUG", "SLEEP", "0.3"}, 1s);
+  ExpectDiagnosis(exporter, "slowlog", 25s, 3s);
 }

@@ -27,6 +27,7 @@
 #include "repeating_command.h"
 #include "subprocess.h"
 #include "temp_dir.h"
+#include "test_pki.h"
 #include "wait_until.h"
 
 using namespace rte::testing;
@@ -137,6 +138,13 @@ class WebhookReceiver {
   std::vector<json> alerts_;
 };
 
+// Prometheus with <dir>/prometheus.yml and its data in <dir>/prom-data, on 127.0.0.1:port.
+std::vector<std::string> PrometheusArgv(const std::string& dir, int port) {
+  return {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+          "--storage.tsdb.path=" + dir + "/prom-data",
+          "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+}
+
 json PromQuery(int port, const std::string& expr) {
   const HttpResponse r = HttpGet(port, "/api/v1/query?query=" + UrlEncode(expr), 10s);
   if (r.status != 200) return json{{"status", "error"}, {"error", r.body + r.error}};
@@ -236,10 +244,7 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
                 "scrape_configs:\n  - job_name: redis-timeout-exporter\n"
                 "    static_configs: [{targets: ['127.0.0.1:" +
                 std::to_string(exporter.port()) + "']}]\n");
-  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.path() + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir.path() + "/prom-data",
-                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                        dir.path());
+  Subprocess prometheus(PrometheusArgv(dir.path(), prom_port), dir.path());
   INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
   INFO("alertmanager stderr: " << alertmanager.ReadStderr().substr(0, 4000));
   REQUIRE(WaitUntil([&] { return HttpGet(am_port, "/-/ready").status == 200; }, 20s, 200ms));
@@ -342,4 +347,52 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
     ++queries;
   }
   CHECK(queries >= 20);
+}
+
+TEST_CASE("full stack: Prometheus scrapes the exporter over HTTPS with basic auth",
+          "[stack][web]") {
+  REQUIRE(access("/usr/bin/prometheus", X_OK) == 0);
+  TempDir dir("rte-stack-web");
+  TestPki pki;
+  const CertificateFiles cert = pki.Issue("exporter", "IP:127.0.0.1");
+  const std::string password = "rte-stack-Pa55word";
+  const std::string web = dir.WriteFile(
+      "web.yml", "tls_server_config: {cert_file: " + cert.cert + ", key_file: " + cert.key +
+                     "}\nbasic_auth_users:\n  prometheus: '" + BcryptHash(password) + "'\n");
+  RedisServer redis;
+  ExporterOptions options;
+  options.wait_healthy = false;
+  options.extra_args = {"--web.config.file=" + web};
+  ExporterProcess exporter = StartExporter(
+      "poll_interval: 250ms\ntargets:\n  - {name: cache-1, address: '" + redis.address() + "'}\n",
+      options);
+  const std::string password_file = dir.WriteFile("password", password);
+  const int prom_port = FreeLoopbackPort();
+  WriteText(dir.path() + "/prometheus.yml",
+            "global: {scrape_interval: 1s}\n"
+            "scrape_configs:\n  - job_name: redis-timeout-exporter\n"
+            "    scheme: https\n"
+            "    tls_config: {ca_file: " +
+                pki.ca_file() +
+                "}\n"
+                "    basic_auth: {username: prometheus, password_file: " +
+                password_file +
+                "}\n"
+                "    static_configs: [{targets: ['127.0.0.1:" +
+                std::to_string(exporter.port()) + "']}]\n");
+  Subprocess prometheus(PrometheusArgv(dir.path(), prom_port), dir.path());
+  INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
+  json result;
+  const bool scraped = WaitUntil(
+      [&] {
+        result = PromQuery(prom_port, "redis_timeout_target_up{target=\"cache-1\"} == 1");
+        return result.value("status", "") == "success" && !result["data"]["result"].empty();
+      },
+      60s, 500ms);
+  INFO(result.dump());
+  CHECK(scraped);
+  const json up = PromQuery(prom_port, "up{job=\"redis-timeout-exporter\"}");
+  INFO(up.dump());
+  REQUIRE(!up["data"]["result"].empty());
+  CHECK(up["data"]["result"][0]["value"][1] == "1");
 }

@@ -133,6 +133,28 @@ void RedisClients::CloseAll() {
 
 RedisServer::RedisServer(std::vector<std::string> extra_args)
     : dir_("rte-redis"), extra_args_(std::move(extra_args)) {
+  Start();
+}
+
+RedisServer::RedisServer(RedisTlsFiles tls, std::vector<std::string> extra_args)
+    : dir_("rte-redis"), extra_args_(std::move(extra_args)), tls_(std::move(tls)) {
+  Start();
+}
+
+redisContext* RedisServer::OpenConnection(std::chrono::milliseconds timeout,
+                                          std::string* error) const {
+  if (!tls_) return Connect(port_, timeout, error);
+  redisContext* c = redisConnectUnixWithTimeout(unix_socket().c_str(), ToTimeval(timeout));
+  if (c == nullptr || c->err != 0) {
+    *error = "connect " + unix_socket() + ": " + (c == nullptr ? "no context" : c->errstr);
+    if (c != nullptr) redisFree(c);
+    return nullptr;
+  }
+  redisSetTimeout(c, ToTimeval(timeout));
+  return c;
+}
+
+void RedisServer::Start() {
   for (size_t i = 0; i + 1 < extra_args_.size(); ++i) {
     if (extra_args_[i] == "--requirepass") password_ = extra_args_[i + 1];
   }
@@ -151,12 +173,19 @@ bool RedisServer::Launch(std::string* error) {
                                    "",           "--appendonly", "no",
                                    "--dir",      dir_.path(),    "--daemonize",
                                    "no",         "--unixsocket", unix_socket()};
+  if (tls_) {
+    argv[2] = "0";  // no plain TCP port
+    argv.insert(argv.end(),
+                {"--tls-port", std::to_string(port_), "--tls-cert-file", tls_->cert_file,
+                 "--tls-key-file", tls_->key_file, "--tls-ca-cert-file", tls_->ca_file,
+                 "--tls-auth-clients", tls_->auth_clients ? "yes" : "no"});
+  }
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<Subprocess>(argv, dir_.path());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_->Running()) break;
-    redisContext* c = Connect(port_, std::chrono::milliseconds(200), error);
+    redisContext* c = OpenConnection(std::chrono::milliseconds(200), error);
     if (c != nullptr) {
       RedisValue v;
       bool ok = Roundtrip(c, {"PING"}, &v, error);
@@ -205,7 +234,7 @@ RedisValue RedisServer::Command(const std::vector<std::string>& args,
                                 std::chrono::milliseconds timeout) {
   std::string error;
   if (cached_ == nullptr) {
-    cached_ = Connect(port_, timeout, &error);
+    cached_ = OpenConnection(timeout, &error);
     if (cached_ == nullptr) throw std::runtime_error(error);
     if (!password_.empty()) {
       RedisValue auth;
@@ -232,7 +261,7 @@ RedisValue RedisServer::CommandOnNewConnection(const std::vector<std::string>& a
                                                const std::string& password,
                                                std::chrono::milliseconds timeout) {
   std::string error;
-  redisContext* c = Connect(port_, timeout, &error);
+  redisContext* c = OpenConnection(timeout, &error);
   if (c == nullptr) throw std::runtime_error(error);
   std::unique_ptr<redisContext, void (*)(redisContext*)> guard(c, redisFree);
   RedisValue value;
@@ -250,7 +279,7 @@ RedisClients RedisServer::OpenClients(int n, const std::string& name_prefix) {
   RedisClients clients;
   for (int i = 1; i <= n; ++i) {
     std::string error;
-    redisContext* c = Connect(port_, std::chrono::seconds(2), &error);
+    redisContext* c = OpenConnection(std::chrono::seconds(2), &error);
     if (c == nullptr) throw std::runtime_error(error);
     clients.contexts_.push_back(c);
     if (name_prefix.empty()) {

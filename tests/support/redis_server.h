@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,14 @@ class RedisClients {
   std::vector<redisContext*> contexts_;
 };
 
+// The files of a TLS-only redis-server (see RedisServer's TLS constructor).
+struct RedisTlsFiles {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;        // CA that signs client certificates (tls-ca-cert-file)
+  bool auth_clients = false;  // tls-auth-clients yes: mutual TLS
+};
+
 // /usr/bin/redis-server on 127.0.0.1:<free port> with `--save "" --appendonly no --dir <temp dir>
 // --daemonize no --unixsocket <temp dir>/redis.sock` plus the caller's extra args (e.g.
 // {"--maxclients", "10"}). The constructor returns once the server answers PING (NOAUTH and
@@ -55,12 +64,17 @@ class RedisClients {
 class RedisServer {
  public:
   explicit RedisServer(std::vector<std::string> extra_args = {});
+  // TLS only: `--port 0 --tls-port <free port>` with `tls`'s files. The helpers below (Command,
+  // OpenClients, the start-up PING) then use the plain unix socket.
+  RedisServer(RedisTlsFiles tls, std::vector<std::string> extra_args);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // rediss://127.0.0.1:<port> for a TLS server.
+  std::string tls_address() const { return "rediss://" + address(); }
   pid_t pid() const { return process_->pid(); }
   const std::string& dir() const { return dir_.path(); }
   // The server also listens on this unix socket (for `unix://` target addresses).
@@ -96,6 +110,9 @@ class RedisServer {
 
  private:
   void DropCachedConnection();
+  // A helper connection: TCP to port_, or the unix socket for a TLS server.
+  redisContext* OpenConnection(std::chrono::milliseconds timeout, std::string* error) const;
+  void Start();
   // Starts redis-server on port_ and waits for PING; false (process stopped) if it never answers.
   bool Launch(std::string* error);
 
@@ -103,6 +120,7 @@ class RedisServer {
   int port_ = 0;
   std::string password_;
   std::vector<std::string> extra_args_;
+  std::optional<RedisTlsFiles> tls_;
   std::unique_ptr<Subprocess> process_;
   redisContext* cached_ = nullptr;
 };

@@ -112,13 +112,135 @@ targets:
              Catch::Contains("thresholds.connection_churn_warn_rate: must be from 1"));
 }
 
-TEST_CASE("endpoints parse host:port, [ipv6]:port and unix paths", "[config]") {
-  CHECK(ParseEndpoint("redis.internal:6380").value().host == "redis.internal");
-  CHECK(ParseEndpoint("[::1]:6379").value().host == "::1");
-  CHECK(ParseEndpoint("[::1]:6379").value().ToString() == "[::1]:6379");
-  CHECK_FALSE(ParseEndpoint("unix://relative").ok());
-  CHECK_FALSE(ParseEndpoint("nohost").ok());
-  CHECK_FALSE(ParseEndpoint(":6379").ok());
+TEST_CASE("endpoints parse host:port, [ipv6]:port, redis://, rediss:// and unix paths",
+          "[config]") {
+  struct Case {
+    const char* address;
+    Endpoint::Kind kind;
+    const char* host;
+    int port;
+    bool tls;
+    const char* canonical;
+  };
+  const Case cases[] = {
+      {"redis.internal:6380", Endpoint::Kind::kTcp, "redis.internal", 6380, false,
+       "redis.internal:6380"},
+      {"[::1]:6379", Endpoint::Kind::kTcp, "::1", 6379, false, "[::1]:6379"},
+      {"redis://10.0.0.5:6380", Endpoint::Kind::kTcp, "10.0.0.5", 6380, false, "10.0.0.5:6380"},
+      {"redis://cache.internal", Endpoint::Kind::kTcp, "cache.internal", 6379, false,
+       "cache.internal:6379"},
+      {"rediss://master.cache.amazonaws.com:6379/", Endpoint::Kind::kTcp,
+       "master.cache.amazonaws.com", 6379, true, "rediss://master.cache.amazonaws.com:6379"},
+      {"rediss://[::1]:6390", Endpoint::Kind::kTcp, "::1", 6390, true, "rediss://[::1]:6390"},
+      {"rediss://[::1]", Endpoint::Kind::kTcp, "::1", 6379, true, "rediss://[::1]:6379"},
+      {"unix:///run/redis.sock", Endpoint::Kind::kUnix, "", 0, false, "unix:///run/redis.sock"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.address);
+    auto ep = ParseEndpoint(c.address);
+    REQUIRE(ep.ok());
+    CHECK(ep.value().kind == c.kind);
+    CHECK(ep.value().host == c.host);
+    CHECK(ep.value().port == c.port);
+    CHECK(ep.value().tls == c.tls);
+    CHECK(ep.value().ToString() == c.canonical);
+  }
+  struct Bad {
+    const char* address;
+    const char* message;
+  };
+  const Bad bad[] = {
+      {"unix://relative", "absolute path"},
+      {"nohost", "expected host:port, redis://host:port"},
+      {":6379", "expected host:port"},
+      {"http://h:1", "unsupported scheme 'http://'"},
+      {"tcp://h:1", "unsupported scheme 'tcp://'"},
+      {"redis://user:secret@h:6379", "credentials in the address are not accepted"},
+      {"rediss://h:6379/0", "database number"},
+      {"redis://h:6379?timeout=1", "query"},
+      {"rediss://", "expected host:port"},
+      {"rediss://h:0", "port from 1 to 65535"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.address);
+    auto ep = ParseEndpoint(b.address);
+    REQUIRE_FALSE(ep.ok());
+    CHECK_THAT(ep.error(), Catch::Contains(b.message));
+    CHECK(ep.error().find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("a bad address is a config error with file, line and column", "[config]") {
+  auto config = ParseConfig("targets:\n  - name: a\n    address: https://h:1\n", "c.yaml");
+  REQUIRE_FALSE(config.ok());
+  CHECK_THAT(config.error(), Catch::StartsWith("c.yaml:3:14: targets[0].address: unsupported "
+                                               "scheme 'https://'"));
+}
+
+TEST_CASE("tls settings: global keys, per-target keys override single global keys", "[config]") {
+  auto config = ParseConfig(R"(tls:
+  ca_file: /etc/ca.pem
+  min_version: TLS13
+targets:
+  - {name: plain, address: 'h:1'}
+  - {name: managed, address: 'rediss://h:2'}
+  - name: mtls
+    address: rediss://10.0.0.1:6380
+    tls:
+      cert_file: /etc/client.pem
+      key_file: /etc/client.key
+      server_name: cache.internal
+  - name: lab
+    address: rediss://h:3
+    tls: {insecure_skip_verify: true, ca_file: /lab/ca.pem}
+)",
+                            "c.yaml");
+  REQUIRE(config.ok());
+  const auto& t = config.value().targets;
+  CHECK_FALSE(t[0].endpoint.tls);
+  CHECK(t[1].endpoint.tls);
+  CHECK(t[1].tls.ca_file == "/etc/ca.pem");
+  CHECK(t[1].tls.min_version == "TLS13");
+  CHECK(t[1].tls.cert_file.empty());
+  CHECK_FALSE(t[1].tls.insecure_skip_verify);
+  CHECK(t[2].tls.ca_file == "/etc/ca.pem");
+  CHECK(t[2].tls.cert_file == "/etc/client.pem");
+  CHECK(t[2].tls.key_file == "/etc/client.key");
+  CHECK(t[2].tls.server_name == "cache.internal");
+  CHECK(t[3].tls.ca_file == "/lab/ca.pem");
+  CHECK(t[3].tls.insecure_skip_verify);
+  CHECK(t[3].tls.min_version == "TLS13");
+  CHECK(TlsConfig{}.min_version == "TLS12");
+}
+
+TEST_CASE("tls errors name file, line, column and key", "[config]") {
+  struct Case {
+    const char* what;
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"tls on a plain address", "targets:\n  - name: a\n    address: h:1\n    tls: {ca_file: x}\n",
+       "c.yaml:4:10: targets[0].tls: TLS settings need a rediss:// address"},
+      {"unknown tls key", "tls:\n  ca: x\ntargets: []\n", "c.yaml:2:3: tls.ca: unknown key"},
+      {"bad min_version", "tls: {min_version: TLS10}\ntargets: []\n",
+       "c.yaml:1:20: tls.min_version: expected TLS12 or TLS13"},
+      {"skip verify not a bool", "tls: {insecure_skip_verify: yes}\ntargets: []\n",
+       "tls.insecure_skip_verify: expected true or false"},
+      {"cert without key",
+       "targets:\n  - name: a\n    address: rediss://h:1\n    tls: {cert_file: /c.pem}\n",
+       "c.yaml:4:10: targets[0].tls: a client certificate needs both cert_file and key_file"},
+      {"key from global, cert missing",
+       "tls: {key_file: /k.pem}\ntargets:\n  - {name: a, address: 'rediss://h:1'}\n",
+       "targets[0].tls: a client certificate needs both cert_file and key_file"},
+      {"empty ca_file", "tls: {ca_file: ''}\ntargets: []\n", "tls.ca_file: must not be empty"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto config = ParseConfig(c.text, "c.yaml");
+    REQUIRE_FALSE(config.ok());
+    CHECK_THAT(config.error(), Catch::Contains(c.expected));
+  }
 }
 
 TEST_CASE("durations", "[config]") {

@@ -72,6 +72,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   TargetConfig up_config;
   up_config.name = "cache-1";
   up_config.client_timeout = std::chrono::milliseconds(500);
+  up_config.endpoint = ParseEndpoint("rediss://127.0.0.1:6380").value();
   up_config.pools = {{"api", "api-*", 5}, {"worker", "worker-*", 10}};
   TargetHistory up(up_config, /*local=*/true);
   const std::map<OptionalCommand, bool> supported = {{OptionalCommand::kConfig, true},
@@ -106,6 +107,8 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   second.probe.tcp_mss_bytes = 32768;
   second.probe.large_rtts.push_back({104'000'000'000, 150'000, false});
   second.probe.connect_duration_seconds = 0.0008;
+  second.probe.tls_handshake_seconds = 0.0006;
+  second.probe.tls_certificate_expiry_seconds = 1826150400;  // 2027-11-14
   second.probe.connect_refusals["max_clients"] = 2;
   store.Publish(std::make_shared<const TargetReport>(up.Advance(second, kernel.get())));
 

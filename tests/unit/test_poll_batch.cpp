@@ -289,6 +289,16 @@ TEST_CASE("DescribeConnectFailure names the reason and the address", "[poll_batc
        "unix:///run/redis.sock",
        PollStage::kConnect,
        {"cannot connect to unix:///run/redis.sock: unix socket path too long"}},
+      {TransportError::kTls,
+       "unknown CA: the server's certificate is not signed by a CA in tls.ca_file",
+       "rediss://10.0.0.7:6380",
+       PollStage::kTls,
+       {"TLS to rediss://10.0.0.7:6380 failed: unknown CA"}},
+      {TransportError::kTls,
+       "cannot read tls.ca_file /etc/redis/ca.pem: No such file or directory",
+       "rediss://cache:6380",
+       PollStage::kTls,
+       {"TLS to rediss://cache:6380 failed: cannot read tls.ca_file /etc/redis/ca.pem"}},
   };
   for (const Row& row : rows) {
     CAPTURE(TransportErrorName(row.error), row.detail);
@@ -349,6 +359,12 @@ TEST_CASE("DescribeReplyFailure names the reason and the command's stage", "[pol
        BatchStep::kInfo,
        PollStage::kConnect,
        {"max number of clients reached (maxclients)"}},
+      // TLS 1.3: the server refuses a missing client certificate after the client's handshake.
+      {TransportError::kTls,
+       "no client certificate: the server requires mutual TLS",
+       BatchStep::kAuth,
+       PollStage::kTls,
+       {"TLS failed after the handshake: no client certificate"}},
   };
   for (const Row& row : rows) {
     CAPTURE(TransportErrorName(row.error), row.detail);

@@ -28,7 +28,8 @@ inline constexpr char kWriteProbeChannel[] = "redis-timeout-exporter:write-probe
 
 class LatencyProbe {
  public:
-  LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock, const TargetConfig& config);
+  LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock, const TargetConfig& config,
+               TlsContextLoader* tls_loader = nullptr);
   ~LatencyProbe();
   LatencyProbe(const LatencyProbe&) = delete;
   LatencyProbe& operator=(const LatencyProbe&) = delete;
@@ -55,6 +56,8 @@ class LatencyProbe {
   void EndConnectProbe();
   void ReadTcpRtt();
   void BackOff();
+  // The TLS figures of a connection just made (rediss:// targets).
+  void RecordTls(const ConnectTimings& timings, bool fresh);
 
   const Clock& clock_;
   const TargetConfig& config_;

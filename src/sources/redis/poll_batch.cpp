@@ -60,6 +60,8 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
                   "queue full)"};
     case TransportError::kDnsFailed:
       return {PollStage::kDns, "DNS lookup failed for " + address + ": " + detail};
+    case TransportError::kTls:
+      return {PollStage::kTls, "TLS to " + address + " failed: " + detail};
     default:
       return {PollStage::kConnect, "cannot connect to " + address + ": " + detail};
   }
@@ -68,6 +70,11 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
                                Duration poll_timeout, bool fresh_connection) {
   if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
+  if (error == TransportError::kTls) {
+    // TLS 1.3 servers check the client certificate after the client's handshake is done: the
+    // refusal arrives with the first reply.
+    return {PollStage::kTls, "TLS failed after the handshake: " + detail};
+  }
   if (fresh_connection && error == TransportError::kClosed) {
     // Redis at maxclients writes its error and closes; with our batch still unread the close
     // becomes a reset and the error reply is lost with it.

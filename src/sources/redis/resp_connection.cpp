@@ -3,14 +3,18 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "sources/redis/tls_context_loader.h"
 
 namespace rte {
 
@@ -30,34 +34,63 @@ const char* TransportErrorName(TransportError e) {
       return "dns_failed";
     case TransportError::kProtocol:
       return "protocol";
+    case TransportError::kTls:
+      return "tls";
   }
   return "unknown";
 }
 
-RespConnection::RespConnection(event_base* base, evdns_base* dns, const Clock& clock)
-    : base_(base), dns_(dns), clock_(clock) {
+RespConnection::RespConnection(event_base* base, evdns_base* dns, const Clock& clock,
+                               TlsContextLoader* tls_loader)
+    : base_(base), dns_(dns), clock_(clock), tls_loader_(tls_loader) {
   timer_ = evtimer_new(base_, &RespConnection::OnTimer, this);
 }
 
 RespConnection::~RespConnection() {
+  if (tls_ticket_ != 0 && tls_loader_ != nullptr) tls_loader_->Cancel(tls_ticket_);
   if (bev_ != nullptr) bufferevent_free(bev_);
   event_free(timer_);
   delete decoder_;
 }
 
-int RespConnection::fd() const { return bev_ == nullptr ? -1 : bufferevent_getfd(bev_); }
-
-void RespConnection::Connect(const Endpoint& endpoint, Duration timeout, ConnectCallback done) {
+void RespConnection::Connect(const Endpoint& endpoint, const TlsConfig& tls, Duration timeout,
+                             ConnectCallback done) {
   Close(TransportError::kClosed, "reconnecting");
   state_ = State::kConnecting;
   connect_done_ = std::move(done);
   connect_deadline_ = clock_.MonotonicNanos() + timeout.count();
+  timings_ = ConnectTimings{};
   delete decoder_;
   decoder_ = new RespDecoder();
+  ArmTimer();
+  if (!endpoint.tls) {
+    ConnectSocket(endpoint);
+    return;
+  }
+  if (tls_loader_ == nullptr) {
+    Close(TransportError::kTls, "no TLS context loader on this connection");
+    return;
+  }
+  tls_ = tls;
+  tls_host_ = endpoint.host;
+  const std::uint64_t generation = generation_;
+  tls_ticket_ = tls_loader_->Load(tls, [this, generation, endpoint](Result<SslCtxPtr> context) {
+    tls_ticket_ = 0;
+    if (generation != generation_) return;
+    if (!context.ok()) {
+      Close(TransportError::kTls, context.error());
+      return;
+    }
+    tls_context_ = std::move(context.value());
+    ConnectSocket(endpoint);
+  });
+}
+
+void RespConnection::ConnectSocket(const Endpoint& endpoint) {
+  socket_connect_started_ = clock_.MonotonicNanos();
   bev_ = bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE);
   bufferevent_setcb(bev_, &RespConnection::OnRead, nullptr, &RespConnection::OnEvent, this);
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
-  ArmTimer();
 
   int rc = 0;
   if (endpoint.kind == Endpoint::Kind::kUnix) {
@@ -111,10 +144,18 @@ void RespConnection::Send(const std::vector<std::string>& argv, Duration timeout
 void RespConnection::Close(TransportError error, const std::string& detail) {
   const bool was_connecting = state_ == State::kConnecting;
   ++generation_;
+  if (tls_ticket_ != 0) {
+    tls_loader_->Cancel(tls_ticket_);
+    tls_ticket_ = 0;
+  }
   if (bev_ != nullptr) {
-    bufferevent_free(bev_);
+    bufferevent_free(bev_);  // the TLS filter frees the session and the TCP bufferevent too
     bev_ = nullptr;
   }
+  ssl_ = nullptr;
+  fd_ = -1;
+  handshaking_ = false;
+  tls_context_.reset();
   evtimer_del(timer_);
   state_ = State::kIdle;
   auto pending = std::move(pending_);
@@ -153,7 +194,11 @@ void RespConnection::OnTimer(evutil_socket_t, short, void* self) {
   const Nanos now = conn->clock_.MonotonicNanos();
   const bool expired = (conn->state_ == State::kConnecting && now >= conn->connect_deadline_) ||
                        (!conn->pending_.empty() && now >= conn->pending_.front().deadline);
-  if (expired) {
+  if (expired && conn->handshaking_) {
+    conn->Close(TransportError::kTls,
+                "TLS handshake timed out: the server accepted the TCP connection but sent no "
+                "TLS answer (a port that does not speak TLS, or an overloaded server)");
+  } else if (expired) {
     conn->Close(TransportError::kTimeout, "timed out");
   } else {
     conn->ArmTimer();
@@ -163,21 +208,28 @@ void RespConnection::OnTimer(evutil_socket_t, short, void* self) {
 void RespConnection::OnEvent(bufferevent*, short events, void* self) {
   auto* conn = static_cast<RespConnection*>(self);
   if (events & BEV_EVENT_CONNECTED) {
-    conn->state_ = State::kConnected;
-    const int fd = bufferevent_getfd(conn->bev_);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on unix
-    auto done = std::move(conn->connect_done_);
-    conn->connect_done_ = nullptr;
-    conn->ArmTimer();
-    if (done) done(TransportError::kNone, "");
+    if (conn->handshaking_) {
+      conn->Connected();
+    } else {
+      conn->OnTcpConnected();
+    }
     return;
   }
   if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
     const bool connecting = conn->state_ == State::kConnecting;
     TransportError error = connecting ? TransportError::kConnectFailed : TransportError::kClosed;
     std::string detail = "connection closed by peer";
-    if (events & BEV_EVENT_ERROR) {
+    const std::string tls_failure = conn->TlsFailure();
+    if (!tls_failure.empty()) {
+      error = TransportError::kTls;
+      detail = tls_failure;
+    } else if (conn->handshaking_) {
+      // No alert, no verification error: the peer just went away. Redis at maxclients drops a
+      // TLS connection this way before the handshake, with no error reply: a connect failure.
+      detail =
+          "the server closed the connection during the TLS handshake (Redis at maxclients "
+          "does this over TLS, so do proxies and firewalls that drop it)";
+    } else if (events & BEV_EVENT_ERROR) {
       const int socket_err = EVUTIL_SOCKET_ERROR();
       const int dns_err = bufferevent_socket_get_dns_error(conn->bev_);
       if (dns_err != 0) {
@@ -190,6 +242,70 @@ void RespConnection::OnEvent(bufferevent*, short events, void* self) {
     }
     conn->Close(error, detail);
   }
+}
+
+void RespConnection::OnTcpConnected() {
+  tcp_connected_at_ = clock_.MonotonicNanos();
+  timings_.tcp = tcp_connected_at_ - socket_connect_started_;
+  fd_ = bufferevent_getfd(bev_);
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on unix
+  if (tls_context_) {
+    StartTlsHandshake();
+  } else {
+    Connected();
+  }
+}
+
+void RespConnection::StartTlsHandshake() {
+  SSL* ssl = SSL_new(tls_context_.get());
+  Status configured = ssl == nullptr ? Status::Error("cannot create a TLS session")
+                                     : ConfigureTlsSession(ssl, tls_, tls_host_);
+  if (!configured.ok()) {
+    if (ssl != nullptr) SSL_free(ssl);
+    Close(TransportError::kTls, configured.message());
+    return;
+  }
+  // The filter takes over the TCP bufferevent and its callbacks; freeing it frees both.
+  bufferevent* filter = bufferevent_openssl_filter_new(base_, bev_, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                                       BEV_OPT_CLOSE_ON_FREE);
+  if (filter == nullptr) {
+    SSL_free(ssl);
+    Close(TransportError::kTls, "cannot start the TLS handshake");
+    return;
+  }
+  bev_ = filter;
+  ssl_ = ssl;
+  handshaking_ = true;
+  // Redis closes without close_notify (at maxclients, on CLIENT KILL): a close, not an attack.
+  bufferevent_openssl_set_allow_dirty_shutdown(bev_, 1);
+  bufferevent_setcb(bev_, &RespConnection::OnRead, nullptr, &RespConnection::OnEvent, this);
+  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+}
+
+void RespConnection::Connected() {
+  if (handshaking_) {
+    handshaking_ = false;
+    timings_.tls_handshake = clock_.MonotonicNanos() - tcp_connected_at_;
+    timings_.certificate_not_after = CertificateNotAfter(SSL_get0_peer_certificate(ssl_));
+  }
+  state_ = State::kConnected;
+  auto done = std::move(connect_done_);
+  connect_done_ = nullptr;
+  ArmTimer();
+  if (done) done(TransportError::kNone, "");
+}
+
+std::string RespConnection::TlsFailure() {
+  if (ssl_ == nullptr) return "";
+  const long verify = handshaking_ ? SSL_get_verify_result(ssl_) : X509_V_OK;
+  unsigned long first = 0;
+  while (unsigned long e = bufferevent_get_openssl_error(bev_)) {
+    if (first == 0) first = e;
+  }
+  ERR_clear_error();
+  if (verify == X509_V_OK && first == 0) return "";
+  return DescribeTlsFailure(verify, first);
 }
 
 void RespConnection::OnRead(bufferevent*, void* self) {

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "common/duration.h"
 #include "config/config.h"
 #include "parse/reply.h"
+#include "sources/redis/tls_context.h"
 
 struct bufferevent;
 struct evdns_base;
@@ -26,6 +28,7 @@ enum class TransportError {
   kRefused,        // connect: ECONNREFUSED, nothing listens there
   kDnsFailed,      // connect: the host name did not resolve
   kProtocol,       // the bytes received are not RESP
+  kTls,            // TLS files, handshake or verification failed (the detail names the check)
 };
 const char* TransportErrorName(TransportError e);
 
@@ -37,19 +40,33 @@ struct CommandOutcome {
   bool ok() const { return error == TransportError::kNone; }
 };
 
+class TlsContextLoader;
+
+// How the last connect went, once it succeeded.
+struct ConnectTimings {
+  Nanos tcp = 0;                       // socket connect until the TCP handshake completed
+  std::optional<Nanos> tls_handshake;  // then until the TLS handshake completed (rediss://)
+  std::optional<double> certificate_not_after;  // the server's leaf certificate, Unix seconds
+};
+
 // Not thread-safe: every call and every callback runs on the loop thread. The object may be
 // reused after Close() but must not be destroyed from inside one of its own callbacks.
+// rediss:// endpoints get TLS through libevent's OpenSSL filter over the TCP bufferevent; the
+// TLS files are read for every connect by `tls_loader` on its worker thread.
 class RespConnection {
  public:
   using ConnectCallback = std::function<void(TransportError, const std::string& detail)>;
   using ReplyCallback = std::function<void(CommandOutcome)>;
 
-  RespConnection(event_base* base, evdns_base* dns, const Clock& clock);
+  RespConnection(event_base* base, evdns_base* dns, const Clock& clock,
+                 TlsContextLoader* tls_loader = nullptr);
   ~RespConnection();
   RespConnection(const RespConnection&) = delete;
   RespConnection& operator=(const RespConnection&) = delete;
 
-  void Connect(const Endpoint& endpoint, Duration timeout, ConnectCallback done);
+  // `tls` is used when endpoint.tls; the timeout covers reading the TLS files too.
+  void Connect(const Endpoint& endpoint, const TlsConfig& tls, Duration timeout,
+               ConnectCallback done);
   // Queues a command; replies arrive in order. The deadline counts from now.
   void Send(const std::vector<std::string>& argv, Duration timeout, ReplyCallback done);
   // Fails everything pending with `error` and drops the socket.
@@ -57,8 +74,9 @@ class RespConnection {
 
   bool connected() const { return state_ == State::kConnected; }
   bool idle() const { return state_ == State::kIdle; }
-  int fd() const;
+  int fd() const { return fd_; }
   size_t pending() const { return pending_.size(); }
+  const ConnectTimings& timings() const { return timings_; }
 
  private:
   enum class State { kIdle, kConnecting, kConnected };
@@ -72,11 +90,29 @@ class RespConnection {
   static void OnTimer(evutil_socket_t, short, void* self);
   void ArmTimer();
   void HandleRead();
+  void ConnectSocket(const Endpoint& endpoint);
+  void OnTcpConnected();
+  void StartTlsHandshake();
+  void Connected();
+  // The error of a failed TLS bufferevent, in words; empty when it was not a TLS error.
+  std::string TlsFailure();
 
   event_base* base_;
   evdns_base* dns_;
   const Clock& clock_;
-  bufferevent* bev_ = nullptr;
+  TlsContextLoader* tls_loader_;
+  bufferevent* bev_ = nullptr;  // the TCP bufferevent, or the TLS filter that owns it
+  int fd_ = -1;
+  // TLS of the connection being made: its settings, host, context and session (owned by bev_).
+  TlsConfig tls_;
+  std::string tls_host_;
+  SslCtxPtr tls_context_;
+  SSL* ssl_ = nullptr;
+  std::uint64_t tls_ticket_ = 0;  // a context load in flight
+  bool handshaking_ = false;
+  Nanos socket_connect_started_ = 0;
+  Nanos tcp_connected_at_ = 0;
+  ConnectTimings timings_;
   event* timer_ = nullptr;
   State state_ = State::kIdle;
   Nanos connect_deadline_ = 0;

@@ -33,14 +33,21 @@ std::string Quote(const std::string& s) {
 }  // namespace
 
 TargetPoller::TargetPoller(event_base* base, evdns_base* dns, const Clock& clock,
-                           TargetConfig config, ResultCallback on_result)
+                           TargetConfig config, ResultCallback on_result,
+                           TlsContextLoader* tls_loader)
     : base_(base),
       clock_(clock),
       config_(std::move(config)),
       on_result_(std::move(on_result)),
-      conn_(base, dns, clock),
-      probe_(base, dns, clock, config_) {
+      conn_(base, dns, clock, tls_loader),
+      probe_(base, dns, clock, config_, tls_loader) {
   tick_ = evtimer_new(base_, &TargetPoller::OnTick, this);
+  if (config_.endpoint.tls && config_.tls.insecure_skip_verify) {
+    spdlog::warn(
+        "event=tls_insecure_skip_verify target={} address={} reason={}", config_.name,
+        config_.endpoint.ToString(),
+        Quote("the server's certificate is not verified: anyone on the path can impersonate it"));
+  }
 }
 
 TargetPoller::~TargetPoller() { event_free(tick_); }
@@ -92,7 +99,7 @@ void TargetPoller::BeginPoll() {
     return;
   }
   const std::uint64_t poll_id = poll_id_;
-  conn_.Connect(config_.endpoint, config_.connect_timeout,
+  conn_.Connect(config_.endpoint, config_.tls, config_.connect_timeout,
                 [this, poll_id](TransportError error, const std::string& detail) {
                   if (poll_id != poll_id_ || !polling_) return;
                   if (error != TransportError::kNone) {

@@ -25,8 +25,10 @@ class TargetPoller {
   // Called on the loop thread after every poll, successful or not.
   using ResultCallback = std::function<void(PollResult)>;
 
+  // `tls_loader` reads the TLS files of rediss:// targets off the loop thread (may be null for
+  // plain targets).
   TargetPoller(event_base* base, evdns_base* dns, const Clock& clock, TargetConfig config,
-               ResultCallback on_result);
+               ResultCallback on_result, TlsContextLoader* tls_loader = nullptr);
   ~TargetPoller();
   TargetPoller(const TargetPoller&) = delete;
   TargetPoller& operator=(const TargetPoller&) = delete;

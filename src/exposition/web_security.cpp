@@ -1,0 +1,113 @@
+#include "exposition/web_security.h"
+
+#include <crypt.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <cstring>
+
+namespace rte {
+namespace {
+
+std::string Sha256(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+// "Basic dXNlcjpwYXNz" → {"user", "pass"}; false when it is not that.
+bool DecodeBasic(const std::string& header, std::string& user, std::string& password) {
+  constexpr std::string_view kScheme = "Basic ";
+  if (header.size() <= kScheme.size() || header.compare(0, kScheme.size(), kScheme) != 0 ||
+      header.size() > 4096) {
+    return false;
+  }
+  const std::string encoded = header.substr(kScheme.size());
+  std::string decoded(encoded.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                reinterpret_cast<const unsigned char*>(encoded.data()),
+                                static_cast<int>(encoded.size()));
+  if (n < 0) return false;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t length = static_cast<size_t>(n);
+  for (size_t i = encoded.size(); i > 0 && encoded[i - 1] == '=' && length > 0; --i) --length;
+  decoded.resize(length);
+  const auto colon = decoded.find(':');
+  if (colon == std::string::npos) return false;
+  user = decoded.substr(0, colon);
+  password = decoded.substr(colon + 1);
+  return true;
+}
+
+}  // namespace
+
+bool PasswordMatches(const std::string& password, const std::string& hash) {
+  auto data = std::make_unique<crypt_data>();  // about 32 KiB: not on the stack
+  std::memset(data.get(), 0, sizeof(crypt_data));
+  const char* out = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
+  // crypt_rn returns null or a string starting with '*' on failure.
+  return out != nullptr && out[0] != '*' && hash.size() == std::strlen(out) &&
+         CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
+}
+
+bool BasicAuth::Allows(const std::string& authorization) const {
+  std::string user, password;
+  if (!DecodeBasic(authorization, user, password)) return false;
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  const std::string key = Sha256(user + '\0' + password + '\0' + it->second);
+  {
+    std::lock_guard lock(mu_);
+    if (remembered_.contains(key)) return true;
+  }
+  if (!PasswordMatches(password, it->second)) return false;
+  std::lock_guard lock(mu_);
+  if (remembered_.size() >= kMaxRemembered) remembered_.clear();
+  remembered_.insert(key);
+  return true;
+}
+
+Result<std::shared_ptr<const WebSecurity>> LoadWebSecurity(const WebConfig& config) {
+  using Out = Result<std::shared_ptr<const WebSecurity>>;
+  auto security = std::make_shared<WebSecurity>(config.basic_auth_users);
+  security->headers = config.headers;
+  if (!config.tls) return Out(std::shared_ptr<const WebSecurity>(security));
+  const WebTlsConfig& t = *config.tls;
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  if (!ctx) return Out::Error("cannot create a TLS server context");
+  SSL_CTX_set_min_proto_version(ctx.get(),
+                                t.min_version == "TLS13" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), t.cert_file.c_str()) != 1) {
+    ERR_clear_error();
+    return Out::Error("tls_server_config.cert_file " + t.cert_file +
+                      ": cannot read a PEM certificate");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), t.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx.get()) != 1) {
+    ERR_clear_error();
+    return Out::Error("tls_server_config.key_file " + t.key_file +
+                      ": cannot read a PEM key matching cert_file");
+  }
+  int mode = SSL_VERIFY_NONE;
+  if (t.client_auth_type != "NoClientCert") mode = SSL_VERIFY_PEER;
+  if (t.client_auth_type == "RequireAnyClientCert" ||
+      t.client_auth_type == "RequireAndVerifyClientCert") {
+    mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  }
+  if (!t.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx.get(), t.client_ca_file.c_str(), nullptr) != 1) {
+      ERR_clear_error();
+      return Out::Error("tls_server_config.client_ca_file " + t.client_ca_file +
+                        ": cannot read PEM certificates");
+    }
+  }
+  const bool verify = t.client_auth_type.find("Verify") != std::string::npos;
+  // Request/RequireAny: any certificate is accepted, as exporter-toolkit does.
+  SSL_verify_cb accept_any = [](int, X509_STORE_CTX*) -> int { return 1; };
+  SSL_CTX_set_verify(ctx.get(), mode, verify ? nullptr : accept_any);
+  security->tls = std::move(ctx);
+  return Out(std::shared_ptr<const WebSecurity>(security));
+}
+
+}  // namespace rte
