@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 # warnings, must not break `make build`.
 WERROR ?= OFF
 
-.PHONY: all deps build run test test-release test-asan format clean
+.PHONY: all deps build run test test-release test-asan format clean image mixin
 
 all: build
 
@@ -56,9 +56,22 @@ test-asan:
 	cd $(ASAN_DIR) && ctest --output-on-failure -L unit
 	cd $(ASAN_DIR) && tests/integration_tests "~[persistence]~[scenario]"
 
+# The container image (Dockerfile; compiled in its build stage) with buildah, then its smoke
+# test. `make test` builds it from the daemon it has just built instead (tests/deploy).
+image:
+	scripts/install-deps.sh test
+	scripts/build-image.sh --smoke
+
+# Regenerates the alert rules and dashboards from the jsonnet mixin (mixin/), then the
+# Kubernetes objects generated from them; commit the result (tests/deploy fails on drift).
+mixin:
+	scripts/install-deps.sh test
+	scripts/generate-mixin.sh
+	scripts/generate-kubernetes.py
+
 # Rewrites every C++ source in place with clang-format-14 and the root .clang-format.
 format:
 	scripts/check-format.sh --fix
 
 clean:
-	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) build-image

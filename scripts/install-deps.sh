@@ -7,7 +7,7 @@ build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-
             libspdlog-dev libevent-dev nlohmann-json3-dev catch2)
 run_pkgs=(redis-server redis-tools curl)
 test_pkgs=(redis-server redis-tools curl python3 python3-yaml prometheus prometheus-alertmanager
-           chromium fonts-liberation clang-format-14)
+           chromium fonts-liberation clang-format-14 buildah debootstrap jsonnet)
 
 case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;
@@ -17,6 +17,11 @@ case "${1:-build}" in
 esac
 
 missing=()
+# kubectl renders the kustomize tests: Debian's kubernetes-client, unless a kubectl (from
+# another package, which would conflict with it) is already installed.
+if [ "${1:-build}" = test ] && ! command -v kubectl >/dev/null; then
+  wanted+=(kubernetes-client)
+fi
 for pkg in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "app/daemon.h"
+#include "app/shard.h"
 #include "app/triage.h"
 #include "config/config.h"
 
@@ -22,6 +24,9 @@ constexpr const char* kUsage = R"(usage: redis-timeout-exporter [flags]
   --log.level=LEVEL           debug, info, warn or error (default info)
   --path.procfs=PATH          procfs mount to read kernel counters from (default /proc)
   --path.sysfs=PATH           sysfs mount to read transparent huge pages from (default /sys)
+  --shard.count=N             run as one of N replicas that split the targets (default 1)
+  --shard.index=I             this replica's share: targets whose name hashes to I (default 0)
+  --shard.index-from-hostname take I from the ordinal ending the hostname (StatefulSet pod)
   --config.check              validate the config file and exit (0 valid, 1 invalid)
   --version                   print the version and exit
 )";
@@ -33,7 +38,10 @@ struct Flags {
       {"log.level", "info"},
       {"path.procfs", "/proc"},
       {"path.sysfs", "/sys"},
+      {"shard.count", ""},
+      {"shard.index", ""},
   };
+  bool shard_index_from_hostname = false;
   bool check = false;
   bool version = false;
   bool help = false;
@@ -44,6 +52,10 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
     std::string arg = argv[i];
     if (arg == "--config.check") {
       flags.check = true;
+      continue;
+    }
+    if (arg == "--shard.index-from-hostname") {
+      flags.shard_index_from_hostname = true;
       continue;
     }
     if (arg == "--version") {
@@ -114,6 +126,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string config_file = flags.values["config.file"];
+  char hostname[256] = {};
+  if (flags.shard_index_from_hostname) gethostname(hostname, sizeof(hostname) - 1);
+  const auto shard = rte::ParseShardSpec(flags.values["shard.count"], flags.values["shard.index"],
+                                         flags.shard_index_from_hostname, hostname);
+  if (!shard.ok()) {
+    std::cerr << "redis-timeout-exporter: " << shard.error() << "\n";
+    return 2;
+  }
   if (flags.check) {
     auto config = rte::LoadConfigFile(config_file);
     if (!config.ok()) {
@@ -135,7 +155,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   rte::Daemon daemon({config_file, flags.values["web.listen-address"], flags.values["path.procfs"],
-                      flags.values["path.sysfs"]});
+                      flags.values["path.sysfs"], shard.value()});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.
