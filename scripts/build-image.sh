@@ -133,10 +133,12 @@ redis_pid=""
 daemon_pid=""
 work=$(mktemp -d "$dir/smoke.XXXXXX")
 cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-  [ -n "$ctr" ] && "${bh[@]}" rm "$ctr" >/dev/null 2>&1
+  local rc=$?
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+  if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+  if [ -n "$ctr" ]; then "${bh[@]}" rm "$ctr" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
+  exit "$rc"
 }
 trap cleanup EXIT
 fail() { echo "build-image.sh: smoke test FAILED: $*" >&2; exit 1; }

@@ -8,9 +8,6 @@ if ! command -v "$tool" >/dev/null 2>&1; then
     promtool) pkg=prometheus ;;
     amtool) pkg=prometheus-alertmanager ;;
     python3) pkg="python3 python3-yaml" ;;
-    kubectl) pkg=kubernetes-client ;;
-    buildah) pkg="buildah debootstrap" ;;
-    jsonnet) pkg=jsonnet ;;
     *) pkg="(unknown)" ;;
   esac
   echo "FAIL: $tool not found on PATH; install the Debian package(s): $pkg (scripts/install-deps.sh test)" >&2

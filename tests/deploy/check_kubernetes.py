@@ -14,6 +14,7 @@ network with the host's /proc as --path.procfs. Exits 1 with every failure liste
 """
 import argparse
 import pathlib
+import shutil
 import re
 import subprocess
 import sys
@@ -144,6 +145,9 @@ def check_workload(c, repo, variant, w, objects, exporter):
 
 
 def main():
+    if shutil.which("kubectl") is None:
+        sys.exit("FAIL: kubectl not found on PATH; install the Debian package kubernetes-client "
+                 "(scripts/install-deps.sh test)")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", required=True, type=pathlib.Path)
     parser.add_argument("--variant", required=True, choices=sorted(WORKLOAD))

@@ -8,6 +8,7 @@ The byte-for-byte drift of the committed files is scripts/generate-mixin.sh --ch
 import argparse
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -38,6 +39,9 @@ def alerts(mixin):
 
 
 def main():
+    if shutil.which("jsonnet") is None:
+        sys.exit("FAIL: jsonnet not found on PATH; install the Debian package jsonnet "
+                 "(scripts/install-deps.sh test)")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", required=True, type=pathlib.Path)
     repo = parser.parse_args().repo
