@@ -2,12 +2,16 @@
 BUILD_DIR ?= build
 RELEASE_DIR ?= build-release
 ASAN_DIR ?= build-asan
+BENCH_DIR ?= build-bench
+# `make bench BENCH_MODE=smoke`: a seconds-long run of every code path of the bench.
+BENCH_MODE ?= full
+BENCH_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 # -Werror is for our own test command only (RTE_WERROR): a packager's newer compiler, with new
 # warnings, must not break `make build`.
 WERROR ?= OFF
 
-.PHONY: all deps build run test test-release test-asan format clean image mixin
+.PHONY: all deps build run test test-release test-asan bench format clean image mixin
 
 all: build
 
@@ -29,13 +33,16 @@ run:
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target redis-timeout-exporter
 	scripts/run-local.sh
 
-# The format check first: it takes seconds, the builds minutes.
+# The format check first: it takes seconds, the builds minutes. After the suites, the bench in
+# its smoke mode (about 20 s, no figure judged) only keeps `make bench` working.
 test:
 	scripts/install-deps.sh test
 	scripts/check-format.sh
 	$(MAKE) build WERROR=ON
 	$(MAKE) test-release
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
+	python3 -m unittest discover -s bench
+	python3 bench/bench.py --smoke --exporter $(BUILD_DIR)/redis-timeout-exporter
 	$(MAKE) test-asan
 
 # The daemon as packagers build it (Release: -O3, which brings warnings of its own), warnings
@@ -56,6 +63,17 @@ test-asan:
 	cd $(ASAN_DIR) && ctest --output-on-failure -L unit
 	cd $(ASAN_DIR) && tests/integration_tests "~[persistence]~[scenario]"
 
+# redis-timeout-exporter against Debian's prometheus-redis-exporter on the same loopback
+# redis-servers: a table of figures, ratios and the goals of docs/performance.md. A Release
+# build of its own; windows of BENCH_SECONDS each (about 4 minutes in all at 60).
+bench:
+	scripts/install-deps.sh bench
+	CCACHE_BASEDIR=$(CURDIR) cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release \
+	  -DRTE_BUILD_TESTS=OFF -DRTE_WERROR=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+	CCACHE_BASEDIR=$(CURDIR) cmake --build $(BENCH_DIR) -j$(JOBS) --target redis-timeout-exporter
+	python3 bench/bench.py --exporter $(BENCH_DIR)/redis-timeout-exporter \
+	  --seconds $(BENCH_SECONDS) $(if $(filter smoke,$(BENCH_MODE)),--smoke)
+
 # The container image (Dockerfile; compiled in its build stage) with buildah, then its smoke
 # test. `make test` builds it from the daemon it has just built instead (tests/deploy).
 image:
@@ -74,4 +92,4 @@ format:
 	scripts/check-format.sh --fix
 
 clean:
-	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) build-image
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) $(BENCH_DIR) build-image

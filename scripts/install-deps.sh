@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the daemon and the tests need, when missing.
-# Usage: scripts/install-deps.sh [build|run|test]   (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [build|run|test|bench]   (as root, or with sudo available)
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
             libspdlog-dev libevent-dev nlohmann-json3-dev catch2)
 run_pkgs=(redis-server redis-tools curl)
+# wrk and prometheus-redis-exporter: `make test` runs the bench's smoke mode.
 test_pkgs=(redis-server redis-tools curl python3 python3-yaml prometheus prometheus-alertmanager
-           chromium fonts-liberation clang-format-14 buildah debootstrap jsonnet)
+           chromium fonts-liberation clang-format-14 wrk prometheus-redis-exporter buildah
+           debootstrap jsonnet)
+# `make bench`: Debian's redis_exporter to compare against, wrk to load /metrics, ccache for
+# the bench's own Release build.
+bench_pkgs=(redis-server redis-tools python3 wrk prometheus-redis-exporter ccache)
 
 case "${1:-build}" in
   build) wanted=("${build_pkgs[@]}") ;;
   run) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
   test) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+  bench) wanted=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|run|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()
