@@ -21,6 +21,7 @@
       RedisTimeoutExporterDown: '2m',
       RedisTimeoutConfigReloadFailed: '5m',
       RedisTimeoutTargetUnreachable: '1m',
+      RedisTimeoutTargetNotServing: '30s',
       RedisTimeoutPollsStale: '1m',
       RedisTimeoutRiskPoolWarning: '2m',
       RedisTimeoutRiskPoolCritical: '30s',

@@ -51,6 +51,8 @@
             redis_timeout_target_up == 0
             unless ignoring(cause)
             target_cause:redis_timeout_risk:critical{cause=~"pool|backlog"}
+            unless on (job, instance, target)
+            redis_timeout_target_serving == 0
           |||,
           labels: {
             severity: 'critical',
@@ -65,6 +67,22 @@
                          '$labels.target $labels.instance | query }} {{ .Labels.stage }} {{ printf "%.0f" ' +
                          '.Value }}{{ else }} none recorded{{ end }}. The cause alerts of this target are ' +
                          'inhibited while this fires.',
+            triage_url: 'http://{{ $labels.instance }}/triage',
+          },
+        }),
+        alert('RedisTimeoutTargetNotServing', {
+          expr: 'redis_timeout_target_not_serving_info == 1',
+          labels: {
+            severity: 'critical',
+            cause: 'target',
+          },
+          annotations: {
+            summary: 'Redis {{ $labels.target }} is not serving ({{ $labels.reason }})',
+            description: '{{ $labels.target }} answers the exporter on {{ $labels.instance }} but has not ' +
+                         'served its clients for 30 seconds: {{ $labels.reason }}. {{- with printf ' +
+                         "\"redis_timeout_loading_progress_ratio{target='%s',instance='%s'}\" $labels.target " +
+                         '$labels.instance | query }} {{ . | first | value | humanizePercentage }} of the ' +
+                         'dataset is loaded.{{ end }} The triage page says what holds it and what to do.',
             triage_url: 'http://{{ $labels.instance }}/triage',
           },
         }),
@@ -147,7 +165,11 @@
         }),
         alert('RedisTimeoutRiskPoolConnectionsRejected', {
           expr: |||
-            increase(redis_timeout_rejected_connections_total[5m]) > 0
+            (
+              increase(redis_timeout_rejected_connections_total[5m]) > 0
+              and on (job, instance, target)
+              max_over_time(redis_timeout_risk{cause="pool"}[5m]) >= 1
+            )
             or
             sum without (reason) (increase(redis_timeout_connect_refusals_total{reason="max_clients"}[5m])) > 0
           |||,

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+
+#include "derive/latency_window.h"
 
 namespace rte {
 namespace {
@@ -23,6 +26,14 @@ std::string Ms(double seconds) {
   if (seconds >= 1) return fmt::format("{:.2f} s", seconds);
   if (seconds >= 0.001) return fmt::format("{:.1f} ms", seconds * 1e3);
   return fmt::format("{:.0f} µs", seconds * 1e6);
+}
+
+// What the latency tail is, in words: the p99 once there are enough samples for one.
+std::string TailName(size_t samples) {
+  const size_t k = TailRankFromTop(samples);
+  if (k == P99RankFromTop(samples)) return "PING p99";
+  return fmt::format("PING tail (the {}{} slowest of {} round trips)", k,
+                     k == 2 ? "nd" : (k == 3 ? "rd" : "th"), samples);
 }
 
 std::string Pct(double ratio) { return fmt::format("{:.0f}%", ratio * 100); }
@@ -117,16 +128,31 @@ CauseRisk Pool(const Window& w, const TargetConfig& cfg, const Churn& churn) {
     out.evidence.push_back(fmt::format("connected_clients {:.0f} of maxclients {:.0f} ({})",
                                        *now.connected_clients, *now.maxclients, Pct(fill)));
   }
+  const double refused = now.connect_max_clients_total - w.oldest().connect_max_clients_total;
   if (auto rejected =
           Increase(w.oldest().rejected_connections_total, now.rejected_connections_total)) {
     measured = true;
-    if (*rejected > 0) {
+    // Redis counts protected-mode -DENIED connections in rejected_connections too: they are
+    // maxclients rejections only when the clients were seen near maxclients or our own fresh
+    // connect was refused for it.
+    double fill_peak = 0;
+    for (const auto& s : w.samples) {
+      if (s.connected_clients && s.maxclients && *s.maxclients > 0) {
+        fill_peak = std::max(fill_peak, *s.connected_clients / *s.maxclients);
+      }
+    }
+    if (*rejected > 0 && (refused > 0 || fill_peak >= t.pool_warn_ratio)) {
       limit_risk = 1;
       out.evidence.push_back(fmt::format("{:.0f} connections rejected at maxclients in the last {}",
                                          *rejected, w.Label(t)));
+    } else if (*rejected > 0) {
+      out.evidence.push_back(fmt::format(
+          "{:.0f} connections denied in the last {} while clients stayed at most {} of "
+          "maxclients: not a full server but protected mode (-DENIED: no password, a "
+          "non-loopback client) or a rejected TLS/ACL handshake; those clients never connect",
+          *rejected, w.Label(t), Pct(fill_peak)));
     }
   }
-  const double refused = now.connect_max_clients_total - w.oldest().connect_max_clients_total;
   if (refused > 0) {
     measured = true;
     limit_risk = 1;
@@ -298,14 +324,19 @@ Stalls FindStalls(const Window& w, const RiskThresholds& t) {
     out.fork = Latest<double>(w.samples, [](const RiskSample& s) { return s.fork_duration; });
     if (out.fork) consider(*out.fork, "fork");
   }
+  // A busy share is made of more than one stall: the longest one is left out of it (the
+  // longest-stall rule judges it against client_timeout). Otherwise one 150 ms command would be
+  // 5% of a 3 s triage run and 0.25% of the daemon's minute: the same evidence, two verdicts.
   if (auto spent = Increase(w.oldest().slowlog_seconds_total, w.newest().slowlog_seconds_total)) {
-    out.slowlog_busy = *spent / w.seconds(t);
+    out.slowlog_busy = std::max(0.0, *spent - out.slowlog_longest) / w.seconds(t);
   }
   double span = 0;
   if (auto cmd = Spread(
           w.samples, [](const RiskSample& s) { return s.command_seconds_total; }, &span)) {
     out.judged = true;
-    if (span > 0) out.command_busy = std::max(0.0, cmd->second - cmd->first) / span;
+    if (span > 0) {
+      out.command_busy = std::max(0.0, cmd->second - cmd->first - out.command_mean) / span;
+    }
   }
   out.judged |= Latest<double>(w.samples, [](const RiskSample& s) {
                   return s.slowlog_seconds_total;
@@ -320,30 +351,30 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
   const double timeout = ToSeconds(cfg.client_timeout);
   // Timeouts, not refusals: a refused connection is a down server, not a slow path.
   const double failures = now.ping_timeouts_total - w.oldest().ping_timeouts_total;
-  if (!now.ping_p99 && failures <= 0) {
+  if (!now.ping_tail && failures <= 0) {
     out.missing_reason = now.up ? MissingReason::kNoSamples : MissingReason::kTargetDown;
     return out;
   }
   double risk = 0;
   const double budget = ToSeconds(t.latency_budget);
-  if (now.ping_p99) {
+  if (now.ping_tail) {
     // Time the server itself was blocked explains that much of the tail: what is left is the
     // network's (or the client side's) share.
-    const double unexplained = std::max(0.0, *now.ping_p99 - stalls.longest);
+    const double unexplained = std::max(0.0, *now.ping_tail - stalls.longest);
     risk = std::max(risk, Ramp(unexplained / timeout, t.latency_warn_ratio, t.latency_crit_ratio));
-    out.evidence.push_back(fmt::format("PING p99 {} vs client_timeout {} over the last {}",
-                                       Ms(*now.ping_p99), Ms(timeout),
+    out.evidence.push_back(fmt::format("{} {} vs client_timeout {} over the last {}",
+                                       TailName(now.ping_samples), Ms(*now.ping_tail), Ms(timeout),
                                        FormatDuration(t.risk_window)));
-    if (stalls.longest > 0 && *now.ping_p99 > 0) {
+    if (stalls.longest > 0 && *now.ping_tail > 0) {
       out.evidence.push_back(fmt::format("{} of it is explained by the server's own stalls ({})",
-                                         Pct(std::min(1.0, stalls.longest / *now.ping_p99)),
+                                         Pct(std::min(1.0, stalls.longest / *now.ping_tail)),
                                          stalls.longest_witness));
     }
-    if (now.tcp_rtt && *now.ping_p99 > budget && *now.ping_p99 > 10 * *now.tcp_rtt) {
+    if (now.tcp_rtt && *now.ping_tail > budget && *now.ping_tail > 10 * *now.tcp_rtt) {
       out.evidence.push_back(fmt::format(
-          "kernel TCP RTT {} while PING p99 is {}: the delay is not on the TCP path itself (a "
+          "kernel TCP RTT {} while the PING tail is {}: the delay is not on the TCP path itself (a "
           "busy server, or a proxy in between)",
-          Ms(*now.tcp_rtt), Ms(*now.ping_p99)));
+          Ms(*now.tcp_rtt), Ms(*now.ping_tail)));
     }
   }
   if (now.ping_p50 && now.ping_samples >= kLatencyBudgetMinSamples &&
@@ -598,7 +629,8 @@ CauseRisk Slowlog(const Window& w, const TargetConfig& cfg, const Stalls& st) {
   return out;
 }
 
-CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) {
+CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn,
+                  const Stalls& stalls) {
   const RiskThresholds& t = cfg.thresholds;
   CauseRisk out{Cause::kBacklog, {}, MissingReason::kNone, {}, ""};
   const RiskSample& now = w.newest();
@@ -612,17 +644,22 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
     return out;
   }
   double fill_max = 0;
-  double burst = 0;  // most connections accepted between two polls
+  double burst_rate = 0;  // the highest rate of accepted connections between two polls (/s)
   bool slow_connect = false;
+  std::set<int> other_full;
   for (size_t i = 0; i < w.samples.size(); ++i) {
     const RiskSample& s = w.samples[i];
     if (s.queue_length && s.queue_max && *s.queue_max > 0) {
-      fill_max = std::max(fill_max, *s.queue_length / *s.queue_max);
+      fill_max =
+          std::max(fill_max, std::max(*s.queue_length, s.queue_peak.value_or(0)) / *s.queue_max);
     }
+    other_full.insert(s.other_full_ports.begin(), s.other_full_ports.end());
     if (i > 0) {
+      const double seconds = static_cast<double>(s.at - w.samples[i - 1].at) / kNsPerSec;
       if (auto d =
-              Increase(w.samples[i - 1].connections_received_total, s.connections_received_total)) {
-        burst = std::max(burst, *d);
+              Increase(w.samples[i - 1].connections_received_total, s.connections_received_total);
+          d && seconds > 0) {
+        burst_rate = std::max(burst_rate, *d / seconds);
       }
       // A TCP handshake that needed a SYN retransmit (the first comes after 1 s).
       slow_connect |= s.connect_tcp_duration.value_or(0) >= kSynRetransmitSeconds;
@@ -634,22 +671,34 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn) 
   const auto overflows = Increase(w.oldest().listen_overflows_total, now.listen_overflows_total);
   if (overflows && *overflows > 0) {
     // ListenOverflows is one counter for the whole host: blame this target only when its own
-    // queue was seen nearly full, a burst larger than its queue reached it, or its connects
-    // needed SYN retransmits in the same window.
+    // queue was seen nearly full (sampled every 100 ms), connections arrived fast enough to fill
+    // it while the event loop was away, or its connects needed SYN retransmits.
     const bool own_queue = fill_max >= kOwnQueueFullRatio;
-    const bool own_burst = burst > *queue_max;
+    // At `burst_rate` per second, a loop that does not accept for `away` seconds leaves
+    // burst_rate × away connections waiting. The rate is a poll interval's average, so a
+    // tighter burst within it is only caught by the queue's sampled peak.
+    const double away = std::max(stalls.longest, now.ping_p50.value_or(0));
+    const bool own_burst = burst_rate * away >= *queue_max;
     if (own_queue || own_burst || slow_connect) {
       risk = 1;
       out.evidence.push_back(fmt::format(
           "{:.0f} listen-queue overflows on this host in the last {}{}{}{}", *overflows, w.Label(t),
           own_queue ? "; this queue was full" : "",
-          own_burst ? fmt::format("; {:.0f} connections arrived between two polls", burst) : "",
+          own_burst ? fmt::format("; {:.0f} connections/s arrived while the event loop took up "
+                                  "to {} to come back to accept()",
+                                  burst_rate, Ms(away))
+                    : "",
           slow_connect ? "; fresh connects needed SYN retransmits" : ""));
     } else {
+      std::string elsewhere;
+      for (int port : other_full) {
+        elsewhere += (elsewhere.empty() ? "" : ", ") + std::to_string(port);
+      }
       out.evidence.push_back(fmt::format(
           "{:.0f} listen-queue overflows on this host, not attributed to this target (its queue "
-          "stayed below 90%, no burst reached it)",
-          *overflows));
+          "peaked below 90%, its {:.0f} connections/s cannot fill it){}",
+          *overflows, burst_rate,
+          elsewhere.empty() ? "" : fmt::format("; other listeners were full: port {}", elsewhere)));
     }
   }
   if (t.expected_connection_burst > 0 && *queue_max < t.expected_connection_burst) {
@@ -790,7 +839,7 @@ RiskAssessment AssessRisk(std::span<const RiskSample> samples, const TargetConfi
   out.Get(Cause::kNetwork) = Network(w, target, stalls);
   out.Get(Cause::kMemory) = Memory(w, target);
   out.Get(Cause::kSlowlog) = Slowlog(w, target, stalls);
-  out.Get(Cause::kBacklog) = Backlog(w, target, churn);
+  out.Get(Cause::kBacklog) = Backlog(w, target, churn, stalls);
   return out;
 }
 

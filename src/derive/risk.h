@@ -107,7 +107,11 @@ struct RiskSample {
   double connect_max_clients_total = 0;        // fresh-connect probe refusals
   std::optional<double> connect_tcp_duration;  // TCP handshake of the fresh-connect probe
   // network
-  std::optional<double> ping_p50, ping_p99;
+  std::optional<double> ping_p50;
+  // The window's p99, but never above the kTailMinSamples-th slowest round trip: with fewer
+  // than 100 × kTailMinSamples samples a p99 is the maximum, and one slow PING (a scheduling
+  // hiccup on the exporter's host) would hold the risk for a whole window.
+  std::optional<double> ping_tail;
   size_t ping_samples = 0;  // round trips behind the quantiles
   double ping_timeouts_total = 0;
   std::optional<double> tcp_rtt;
@@ -141,6 +145,8 @@ struct RiskSample {
   // backlog
   bool local = false;
   std::optional<double> queue_length, queue_max, tcp_backlog;
+  std::optional<double> queue_peak;   // longest queue sampled since the previous kernel reading
+  std::vector<int> other_full_ports;  // other listeners on the host seen nearly full
   std::optional<double> listen_overflows_total;  // host-wide
 };
 

@@ -92,6 +92,10 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
       s.latency_events.push_back(e);
     }
   }
+  s.loading = info.Number("loading");
+  if (auto perc = info.Number("loading_loaded_perc")) s.loading_progress_ratio = *perc / 100;
+  s.loading_eta_seconds = info.Number("loading_eta_seconds");
+  s.paused_actions = info.Text("paused_actions");
   s.redis_version = info.Text("redis_version");
   s.run_id = info.Text("run_id");
   return s;

@@ -49,6 +49,10 @@ struct RedisSignals {
   // a CLIENT LIST or when no other client is connected.
   std::optional<double> median_client_age_seconds;
   std::optional<std::string> redis_version, run_id;
+  // Serving state: INFO persistence loading (1 while the dataset loads, INFO still answers),
+  // its progress, and INFO clients paused_actions ("none", "write", "all"; Redis 8 and later).
+  std::optional<double> loading, loading_progress_ratio, loading_eta_seconds;
+  std::optional<std::string> paused_actions;
 };
 
 // Commands that walk a whole key or keyspace and so can block the event loop.

@@ -37,6 +37,8 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
     report_.signals.reset();
   }
   AdvanceLatency(poll.probe, now);
+  report_.serving =
+      AssessServing(poll.refusal, report_.signals ? &*report_.signals : nullptr, poll.probe);
 
   report_.listen_queue.reset();
   report_.swap_bytes.reset();
@@ -124,6 +126,7 @@ void TargetHistory::AdvanceLatency(const ProbeFigures& probe, Nanos now) {
   report_.latency.window_p50 = latency_window_.QuantileSeconds(0.5);
   report_.latency.window_p99 = latency_window_.QuantileSeconds(0.99);
   report_.latency.window_max = latency_window_.QuantileSeconds(1.0);
+  report_.latency.window_tail = latency_window_.TailSeconds();
   report_.latency.window_samples = latency_window_.size();
   for (const RttSample& s : probe.large_rtts) large_payload_window_.Add(s.at, s.rtt);
   large_payload_window_.Prune(now);
@@ -184,7 +187,7 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll,
   s.connect_max_clients_total = p.connect_refusals.at("max_clients");
   s.connect_tcp_duration = p.connect_tcp_seconds;
   s.ping_p50 = report_.latency.window_p50;
-  s.ping_p99 = report_.latency.window_p99;
+  s.ping_tail = report_.latency.window_tail;
   s.ping_samples = report_.latency.window_samples;
   s.ping_timeouts_total = p.ping_timeouts;
   s.tcp_rtt = p.tcp_rtt_seconds;
@@ -195,11 +198,13 @@ RiskSample TargetHistory::MakeRiskSample(const PollResult& poll,
   if (report_.listen_queue) {
     s.queue_length = report_.listen_queue->length;
     s.queue_max = report_.listen_queue->max;
+    s.queue_peak = report_.listen_queue->peak;
   }
   if (local_ && kernel != nullptr) {
     s.swap_bytes = report_.swap_bytes;
     s.thp_mode = kernel->thp_mode;
   }
+  if (kernel != nullptr) s.other_full_ports = kernel->other_full_ports;
   if (kernel != nullptr && kernel->counters.listen_overflows) {
     s.listen_overflows_total = static_cast<double>(*kernel->counters.listen_overflows);
   }

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "derive/histogram.h"
 #include "derive/risk.h"
+#include "derive/serving.h"
 #include "derive/signals.h"
 #include "snapshot/kernel.h"
 #include "snapshot/poll.h"
@@ -27,6 +28,7 @@ inline const std::vector<double> kPingBuckets = {0.0001, 0.00025, 0.0005, 0.001,
 struct LatencyFigures {
   Histogram ping_rtt{kPingBuckets};
   std::optional<double> window_p50, window_p99, window_max;
+  std::optional<double> window_tail;        // the risk model's tail (LatencyWindow::TailSeconds)
   size_t window_samples = 0;                // PING round trips in the latency window
   std::optional<double> large_payload_p50;  // median large-payload ECHO in the window
 };
@@ -49,6 +51,9 @@ struct TargetReport {
   // Accept queue of the target's listening socket; only for targets on this host.
   std::optional<ListenQueue> listen_queue;
   std::optional<double> swap_bytes;  // the Redis process's VmSwap; only for targets on this host
+  // Whether the target serves its clients; judged from the newest poll and probes, also while
+  // the poll fails with a not-serving reply (BUSY, LOADING, MASTERDOWN).
+  ServingState serving;
   RiskAssessment risk;
 };
 

@@ -70,6 +70,43 @@ void SignalFamily(std::vector<MetricFamily>& out, const Reports& reports, const 
   }
 }
 
+// Whether a target that answers serves its clients (loading, BUSY, MASTERDOWN, writes paused).
+void ServingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+  {
+    FamilyBuilder f(out, "target_serving", MetricType::Gauge,
+                    "1 when the target answers and serves commands; 0 when it answers but fails "
+                    "or holds the application's commands: loading its dataset, a script past "
+                    "busy-reply-threshold, a replica without its master, or writes paused. "
+                    "target_not_serving_info names the state; /triage says what to do. Absent "
+                    "while the target does not answer at all (see target_up).");
+    for (const auto& r : reports) {
+      if (r->up || !r->serving.serving()) f.Add(r->serving.serving() ? 1 : 0, {T(*r)});
+    }
+  }
+  {
+    FamilyBuilder f(out, "target_not_serving_info", MetricType::Gauge,
+                    "Why a target is not serving, value 1, present only then: reason loading, "
+                    "busy_script, master_down or writes_paused.");
+    for (const auto& r : reports) {
+      if (!r->serving.serving()) f.Add(1, {T(*r), {"reason", NotServingName(r->serving.reason)}});
+    }
+  }
+  SignalFamily(out, reports, "loading_progress_ratio", MetricType::Gauge,
+               "Share of the dataset loaded while the target loads it (INFO persistence "
+               "loading_loaded_perc / 100); present only while loading.",
+               [](const RedisSignals& s) -> std::optional<double> {
+                 if (s.loading.value_or(0) <= 0) return std::nullopt;
+                 return s.loading_progress_ratio;
+               });
+  SignalFamily(out, reports, "loading_eta_seconds", MetricType::Gauge,
+               "Redis' estimate of the seconds left to load the dataset (INFO persistence "
+               "loading_eta_seconds); present only while loading.",
+               [](const RedisSignals& s) -> std::optional<double> {
+                 if (s.loading.value_or(0) <= 0) return std::nullopt;
+                 return s.loading_eta_seconds;
+               });
+}
+
 void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "target_up", MetricType::Gauge,
@@ -78,6 +115,7 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                     "look at poll_errors_total{stage} and the log.");
     for (const auto& r : reports) f.Add(r->up ? 1 : 0, {T(*r)});
   }
+  ServingFamilies(out, reports);
   {
     FamilyBuilder f(out, "last_poll_success_timestamp_seconds", MetricType::Gauge,
                     "Unix time of the last successful poll. Scrapes never query Redis: /metrics "

@@ -135,6 +135,10 @@ void RenderCause(const CauseVerdict& c, std::string& html) {
 // The line under the title: why the target cannot be polled, or how fresh its data is.
 void RenderStatus(const TargetVerdict& t, std::string& html) {
   const std::string polled = "polled every " + Escape(FormatDuration(t.poll_interval));
+  if (t.state == TargetState::kNotServing) {
+    html += fmt::format("<p class=\"down-banner\" data-not-serving=\"{}\">NOT SERVING: {}</p>",
+                        NotServingName(t.not_serving), Escape(t.not_serving_detail));
+  }
   if (t.state == TargetState::kDown) {
     if (t.error) {
       html += fmt::format("<p class=\"down-banner\" data-stage=\"{}\">UNREACHABLE: {}</p>",
@@ -224,13 +228,17 @@ std::string RenderTriagePage(const TriageVerdict& verdict) {
       "<h1>Redis timeout triage</h1>";
   html += fmt::format(
       "<p class=\"summary\" data-down=\"{0}\" data-critical=\"{1}\" data-warn=\"{2}\" "
-      "data-ok=\"{3}\" data-unknown=\"{4}\">{5} target{6}: ",
+      "data-ok=\"{3}\" data-unknown=\"{4}\" data-not-serving=\"{7}\">{5} target{6}: ",
       verdict.Count(TargetState::kDown), verdict.Count(TargetState::kCritical),
       verdict.Count(TargetState::kWarn), verdict.Count(TargetState::kOk),
-      verdict.Count(TargetState::kUnknown), n, n == 1 ? "" : "s");
+      verdict.Count(TargetState::kUnknown), n, n == 1 ? "" : "s",
+      verdict.Count(TargetState::kNotServing));
   std::vector<std::string> parts;
   if (verdict.Count(TargetState::kDown) > 0) {
     parts.push_back(fmt::format("{} unreachable", verdict.Count(TargetState::kDown)));
+  }
+  if (verdict.Count(TargetState::kNotServing) > 0) {
+    parts.push_back(fmt::format("{} not serving", verdict.Count(TargetState::kNotServing)));
   }
   parts.push_back(fmt::format("{} critical", verdict.Count(TargetState::kCritical)));
   parts.push_back(fmt::format("{} warn", verdict.Count(TargetState::kWarn)));

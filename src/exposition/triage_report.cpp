@@ -19,6 +19,8 @@ std::string Headline(const TargetVerdict& t) {
   switch (t.state) {
     case TargetState::kDown:
       return "UNREACHABLE";
+    case TargetState::kNotServing:
+      return fmt::format("NOT SERVING: {}", NotServingName(t.not_serving));
     case TargetState::kCritical:
     case TargetState::kWarn:
       // The top-ranked cause is the one that set the state.
@@ -43,7 +45,9 @@ double Seconds(const SlowlogEntry& e) { return static_cast<double>(e.duration_us
 void RenderTargetText(const TargetVerdict& t, double generated_at, std::string& out) {
   out += fmt::format("\n{} ({}) - {}\n", t.name, t.address, Headline(t));
   // The diagnosis first: when the target cannot be polled, why is what the reader acts on.
-  if (t.error) {
+  if (t.not_serving != NotServing::kNone) {
+    out += fmt::format("  not serving: {}\n", t.not_serving_detail);
+  } else if (t.error) {
     out += fmt::format("  {} ({}): {}\n",
                        t.state == TargetState::kDown ? "unreachable" : "newest poll failed",
                        PollStageName(t.error->stage), t.error->message);
@@ -107,6 +111,11 @@ nlohmann::json TargetJson(const TargetVerdict& t) {
   j["state"] = TargetStateName(t.state);
   j["reachable"] = t.state != TargetState::kDown;
   j["up"] = t.up;
+  j["serving"] = t.not_serving == NotServing::kNone;
+  if (t.not_serving != NotServing::kNone) {
+    j["not_serving"] = {{"reason", NotServingName(t.not_serving)},
+                        {"detail", t.not_serving_detail}};
+  }
   j["max_risk"] = t.max_risk ? nlohmann::json(*t.max_risk) : nlohmann::json(nullptr);
   j["error"] = t.error ? nlohmann::json{{"stage", PollStageName(t.error->stage)},
                                         {"message", t.error->message}}
@@ -138,8 +147,8 @@ std::string RenderTriageText(const TriageVerdict& verdict) {
       fmt::format("redis-timeout-exporter triage: {} target(s), {:.0f} s of samples, {}\n",
                   verdict.targets.size(), verdict.sampled_seconds, FormatUtc(verdict.generated_at));
   for (const TargetVerdict& t : verdict.targets) RenderTargetText(t, verdict.generated_at, out);
-  out +=
-      fmt::format("\nexit code {} (0 ok, 1 warn, 2 critical, 3 unreachable)\n", verdict.exit_code);
+  out += fmt::format("\nexit code {} (0 ok, 1 warn, 2 critical, 3 unreachable or not serving)\n",
+                     verdict.exit_code);
   return out;
 }
 

@@ -22,7 +22,8 @@ std::optional<double> MaxRisk(const RiskAssessment& risk) {
   return max;
 }
 
-TargetState StateOf(bool down, const std::optional<double>& max_risk) {
+TargetState StateOf(bool down, bool serving, const std::optional<double>& max_risk) {
+  if (!serving) return TargetState::kNotServing;
   if (down) return TargetState::kDown;
   switch (LevelOf(max_risk)) {
     case RiskLevel::kCritical:
@@ -37,9 +38,11 @@ TargetState StateOf(bool down, const std::optional<double>& max_risk) {
   return TargetState::kUnknown;
 }
 
-// Sort key, larger is worse: down first, then the highest risk; unjudged targets last.
+// Sort key, larger is worse: down first, then not serving, then the highest risk; unjudged
+// targets last.
 double Badness(const TargetVerdict& t) {
-  if (t.state == TargetState::kDown) return 2;
+  if (t.state == TargetState::kDown) return 3;
+  if (t.state == TargetState::kNotServing) return 2;
   return t.max_risk.value_or(-1);
 }
 
@@ -53,7 +56,10 @@ TargetVerdict Judge(const TargetReport& r, const VerdictInput& input) {
                         ? std::find(input.never_reached->begin(), input.never_reached->end(),
                                     r.config.name) != input.never_reached->end()
                         : !r.up && r.last_error.has_value();
-  t.state = StateOf(down, t.max_risk);
+  // A poll refused with BUSY or LOADING failed, but the target answered: not serving says more.
+  t.state = StateOf(down, r.serving.serving(), t.max_risk);
+  t.not_serving = r.serving.reason;
+  t.not_serving_detail = r.serving.detail;
   for (const CauseRisk* c : RankCauses(r.risk)) {
     t.causes.push_back(
         {c->cause, LevelOf(c->risk), c->risk, c->missing_reason, c->evidence, c->fix});
@@ -77,6 +83,8 @@ const char* TargetStateName(TargetState state) {
   switch (state) {
     case TargetState::kDown:
       return "down";
+    case TargetState::kNotServing:
+      return "not_serving";
     case TargetState::kCritical:
       return "critical";
     case TargetState::kWarn:
@@ -92,6 +100,7 @@ const char* TargetStateName(TargetState state) {
 int ExitCodeOf(TargetState state) {
   switch (state) {
     case TargetState::kDown:
+    case TargetState::kNotServing:
       return 3;
     case TargetState::kCritical:
       return 2;

@@ -14,15 +14,17 @@
 namespace rte {
 
 // A target as a whole. Down beats every judgement: a target that does not answer is timing out
-// now, whatever its causes say.
-enum class TargetState { kDown, kCritical, kWarn, kOk, kUnknown };
-inline constexpr std::array<TargetState, 5> kTargetStates = {
-    TargetState::kDown, TargetState::kCritical, TargetState::kWarn, TargetState::kOk,
-    TargetState::kUnknown};
-const char* TargetStateName(TargetState state);  // "down", "critical", "warn", "ok", "unknown"
+// now, whatever its causes say. Not serving comes next: the target answers the exporter but
+// fails or holds the application's commands (loading, BUSY, MASTERDOWN, writes paused).
+enum class TargetState { kDown, kNotServing, kCritical, kWarn, kOk, kUnknown };
+inline constexpr std::array<TargetState, 6> kTargetStates = {
+    TargetState::kDown, TargetState::kNotServing, TargetState::kCritical,
+    TargetState::kWarn, TargetState::kOk,         TargetState::kUnknown};
+// "down", "not_serving", "critical", "warn", "ok", "unknown"
+const char* TargetStateName(TargetState state);
 
 // The triage exit code of one state: 0 ok (and unknown: nothing to act on yet), 1 warn,
-// 2 critical, 3 down. The run's code is the highest over its targets.
+// 2 critical, 3 down or not serving. The run's code is the highest over its targets.
 int ExitCodeOf(TargetState state);
 
 struct CauseVerdict {
@@ -51,6 +53,9 @@ struct TargetVerdict {
   // Why the newest poll failed, as upstream worded it (never a secret); absent while up and
   // before the first poll has finished.
   std::optional<PollError> error;
+  // Why the target does not serve, and the words for it; kNone while it serves.
+  NotServing not_serving = NotServing::kNone;
+  std::string not_serving_detail;
   std::optional<double> last_success_wall;  // Unix seconds
   std::optional<double> data_age_seconds;   // since the last successful poll, never negative
   bool stale = false;  // up, but more than three polls missed: the judgements are not current

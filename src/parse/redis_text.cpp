@@ -212,6 +212,7 @@ ErrorKind ClassifyError(std::string_view error_text) {
   if (starts("oom")) return ErrorKind::kOutOfMemory;
   if (starts("loading")) return ErrorKind::kLoading;
   if (starts("busy")) return ErrorKind::kBusy;
+  if (starts("masterdown")) return ErrorKind::kMasterDown;
   if (has("max number of clients reached")) return ErrorKind::kMaxClients;
   if (has("unknown command") || has("unknown subcommand")) return ErrorKind::kUnknownCommand;
   // Some managed offerings answer "ERR command is not allowed" or similar.
@@ -239,6 +240,8 @@ const char* ErrorKindName(ErrorKind kind) {
       return "loading";
     case ErrorKind::kBusy:
       return "busy";
+    case ErrorKind::kMasterDown:
+      return "master_down";
     case ErrorKind::kMaxClients:
       return "max_clients";
     case ErrorKind::kOther:

@@ -81,6 +81,7 @@ enum class ErrorKind {
   kOutOfMemory,     // OOM command not allowed
   kLoading,         // dataset still loading
   kBusy,            // a script or function is running
+  kMasterDown,      // a replica that lost its master and serves no stale data
   kMaxClients,      // connection refused: max number of clients reached
   kOther,
 };

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rte {
 
@@ -23,6 +24,9 @@ struct KernelCounters {
 struct ListenQueue {
   double length = 0;  // connections waiting for accept()
   double max = 0;     // effective backlog: min(listen() backlog, somaxconn)
+  // The longest queue seen since the previous reading: TCP listeners are sampled every
+  // kQueuePeakInterval in between, so a burst that filled the queue for a moment shows.
+  double peak = 0;
 };
 
 struct KernelSnapshot {
@@ -32,6 +36,9 @@ struct KernelSnapshot {
   double counters_duration_seconds = 0;
   double listen_queue_duration_seconds = 0;
   std::map<std::string, ListenQueue> queues;  // target name → its listener's queue
+  // Ports of other TCP listeners on this host (not a target's) whose queue was seen at least
+  // 90% full since the previous reading: where host-wide ListenOverflows may come from.
+  std::vector<int> other_full_ports;
   // Evidence for the blocking cause, local targets only: the Redis process's swapped memory
   // (/proc/<pid>/status VmSwap) and the host's transparent-huge-pages mode.
   std::map<std::string, double> swap_bytes;  // target name → bytes

@@ -74,9 +74,10 @@ struct PollResult {
   // The poll was skipped while backing off; `error` repeats the last attempt's and is not
   // counted again.
   bool repeated_error = false;
-  bool timed_out = false;                     // connected, but Redis did not answer in time
-  std::vector<PollStage> command_errors;      // optional commands that failed in a good poll
-  std::map<OptionalCommand, bool> supported;  // known after the first successful contact
+  bool timed_out = false;                        // connected, but Redis did not answer in time
+  ServerRefusal refusal = ServerRefusal::kNone;  // INFO refused: loading, busy, master down
+  std::vector<PollStage> command_errors;         // optional commands that failed in a good poll
+  std::map<OptionalCommand, bool> supported;     // known after the first successful contact
   ProbeFigures probe;
   bool up() const { return redis.has_value(); }
 };

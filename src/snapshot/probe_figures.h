@@ -14,6 +14,15 @@ namespace rte {
 inline constexpr const char* kConnectRefusalReasons[] = {"max_clients", "refused", "timeout",
                                                          "closed"};
 
+// An error reply that says the server is up but not serving commands. The poll (INFO) and the
+// probes (PING) each report the newest one they got.
+enum class ServerRefusal {
+  kNone,
+  kLoading,     // -LOADING: loading the dataset after a start, a restart or a full sync
+  kBusy,        // -BUSY: a script or function runs past busy-reply-threshold
+  kMasterDown,  // -MASTERDOWN: a replica without its master, replica-serve-stale-data no
+};
+
 // One PING round trip of the persistent probe connection.
 struct RttSample {
   Nanos at = 0;            // monotonic time the reply (or the timeout) came
@@ -36,6 +45,13 @@ struct ProbeFigures {
   double large_payload_timeouts = 0;
   std::optional<double> connect_duration_seconds;
   std::optional<double> connect_tcp_seconds;  // of that: until the TCP handshake completed
+  // The newest PING answer refused by a server that is not serving; kNone once a PING works.
+  ServerRefusal ping_refusal = ServerRefusal::kNone;
+  // The write-pause probe of the fresh connection (PUBLISH to an unsubscribed channel, which
+  // CLIENT PAUSE WRITE and ALL hold and which changes no data): true when it got no answer
+  // within client_timeout while the PING before it did; absent when not (or no longer) probed:
+  // refused by ACL, or the connection failed first.
+  std::optional<bool> writes_held;
   std::map<std::string, double> connect_refusals = {
       {"max_clients", 0}, {"refused", 0}, {"timeout", 0}, {"closed", 0}};  // reason → count
 };

@@ -16,6 +16,7 @@
 #include "pool_clients.h"
 #include "redis_server.h"
 #include "repeating_command.h"
+#include "stuck_listener.h"
 #include "temp_dir.h"
 #include "wait_until.h"
 
@@ -395,4 +396,143 @@ targets:
         },
         10s, "transparent_hugepage_info with its mode"));
   }
+}
+
+// Production shapes the verdict once got wrong (issue 16): each asserts the right verdict on a
+// real server, and that the shape really happened.
+namespace {
+
+// Scrapes for `duration`, checking on every scrape that `cause` of the faulty target stays below
+// 0.5 and the healthy target below 0.2 on every cause. Returns the highest risk of `cause`.
+double ExpectBelowWarn(ExporterProcess& exporter, const std::string& cause,
+                       std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  double highest = -1;
+  while (std::chrono::steady_clock::now() < until) {
+    const MetricsText m = exporter.ScrapeMetrics();
+    INFO(m.text());
+    const double r = Risk(m, "faulty", cause);
+    REQUIRE(r < 0.5);
+    for (const char* c : kCauseNames) REQUIRE(Risk(m, "healthy", c) < 0.2);
+    highest = std::max(highest, r);
+    std::this_thread::sleep_for(100ms);
+  }
+  return highest;
+}
+
+const Labels kFaulty{{"target", "faulty"}};
+
+}  // namespace
+
+TEST_CASE("scenario shapes: churn plus another service's overflowing queue is not backlog",
+          "[scenario][shapes]") {
+  RedisServer faulty;
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  // Clients that do not pool: connect, PING, close, 150 times a second.
+  ConnectionChurn churn(faulty.port(), 150);
+  const double overflows_before =
+      exporter.ScrapeMetrics().Value("redis_timeout_kernel_listen_overflows_total", {}).value_or(0);
+  // Another service on this host: a queue of 1 that never accepts, and a burst at it.
+  StuckListener other(1);
+  ConnectBurst burst(other.port(), 300);
+  REQUIRE(exporter.WaitForMetric("redis_timeout_kernel_listen_overflows_total", {},
+                                 Above(overflows_before), 10s));
+  // A whole judged window with the overflows in it: backlog stays below warn.
+  ExpectBelowWarn(exporter, "backlog", 12s);
+  CHECK(churn.connections() > 500);
+  const std::string triage = exporter.Get("/triage").body;
+  CHECK_THAT(triage, Catch::Contains("not attributed to this target"));
+}
+
+TEST_CASE("scenario shapes: a loading Redis is not serving, and not a network problem",
+          "[scenario][shapes]") {
+  // 100 µs per key while loading, and events processed every KB, so INFO answers meanwhile.
+  RedisServer faulty(
+      {"--key-load-delay", "100", "--loading-process-events-interval-bytes", "1024"});
+  RedisServer healthy;
+  const RedisValue filled = faulty.Command(
+      {"EVAL", "for i = 1, 80000 do redis.call('SET', 'key:' .. i, 'v') end return 1", "0"});
+  REQUIRE(filled.integer == 1);
+  REQUIRE(faulty.Command({"SAVE"}).str == "OK");
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  REQUIRE(exporter.Metric("redis_timeout_target_serving", kFaulty) == 1);
+  faulty.Restart();  // loads 80,000 keys for about 8 s
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_not_serving_info",
+                                 {{"target", "faulty"}, {"reason", "loading"}}, Equals(1), 10s));
+  const MetricsText m = exporter.ScrapeMetrics();
+  INFO(m.text());
+  CHECK(m.Value("redis_timeout_target_serving", kFaulty) == 0);
+  CHECK(m.Value("redis_timeout_loading_progress_ratio", kFaulty).has_value());
+  CHECK(Risk(m, "faulty", "network") < 0.5);
+  const std::string triage = exporter.Get("/triage").body;
+  CHECK_THAT(triage, Catch::Contains("NOT SERVING") && Catch::Contains("loading its dataset"));
+  // Loaded: serving again, and the load never showed as a slow network.
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_serving", kFaulty, Equals(1), 30s));
+  ExpectBelowWarn(exporter, "network", 3s);
+}
+
+TEST_CASE("scenario shapes: protected-mode denials are not maxclients rejections",
+          "[scenario][shapes]") {
+  // Protected mode (the default, no password): a client from 127.0.0.2 gets -DENIED, which
+  // Redis counts in rejected_connections.
+  RedisServer faulty;
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  ConnectionChurn health_check(faulty.port(), 2, "127.0.0.2");
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_rejected_connections_total", kFaulty, AtLeast(1), 10s));
+  ExpectBelowWarn(exporter, "pool", 8s);
+  CHECK(health_check.connections() == 0);  // every one was denied
+  CHECK_THAT(exporter.Get("/triage").body,
+             Catch::Contains("denied") && Catch::Contains("protected mode"));
+}
+
+TEST_CASE("scenario shapes: CLIENT PAUSE WRITE is not serving", "[scenario][shapes]") {
+  RedisServer faulty;
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  REQUIRE(faulty.Command({"CLIENT", "PAUSE", "30000", "WRITE"}).str == "OK");
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_not_serving_info",
+                                 {{"target", "faulty"}, {"reason", "writes_paused"}}, Equals(1),
+                                 10s));
+  const MetricsText m = exporter.ScrapeMetrics();
+  INFO(m.text());
+  CHECK(m.Value("redis_timeout_target_serving", kFaulty) == 0);
+  CHECK(m.Value("redis_timeout_target_up", kFaulty) == 1);  // reads and INFO still work
+  for (const char* c : kCauseNames) CHECK(Risk(m, "faulty", c) < 0.5);
+  CHECK_THAT(exporter.Get("/triage").body,
+             Catch::Contains("NOT SERVING") && Catch::Contains("writes are paused"));
+  REQUIRE(faulty.Command({"CLIENT", "UNPAUSE"}).str == "OK");
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_serving", kFaulty, Equals(1), 10s));
+}
+
+TEST_CASE("scenario shapes: a script past busy-reply-threshold is not serving",
+          "[scenario][shapes]") {
+  RedisServer faulty({"--busy-reply-threshold", "200"});
+  RedisServer healthy;
+  ExporterProcess exporter = StartExporter(Config(faulty.address(), healthy.address()));
+  WaitJudged(exporter);
+  // A script that never yields for 6 s: every other command gets -BUSY after 200 ms.
+  std::thread script([&faulty] {
+    faulty.CommandOnNewConnection(
+        {"EVAL",
+         "local s = redis.call('TIME'); local start = s[1] * 1000000 + s[2]; "
+         "repeat local n = redis.call('TIME') until (n[1] * 1000000 + n[2]) - start >= 6000000; "
+         "return 1",
+         "0"},
+        "", 20s);
+  });
+  const auto waited =
+      exporter.WaitForMetric("redis_timeout_target_not_serving_info",
+                             {{"target", "faulty"}, {"reason", "busy_script"}}, Equals(1), 5s);
+  const std::string triage = exporter.Get("/triage").body;
+  script.join();
+  REQUIRE(waited);
+  CHECK_THAT(triage, Catch::Contains("NOT SERVING") && Catch::Contains("busy-reply-threshold"));
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_serving", kFaulty, Equals(1), 15s));
 }

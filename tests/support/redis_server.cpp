@@ -161,8 +161,9 @@ bool RedisServer::Launch(std::string* error) {
       RedisValue v;
       bool ok = Roundtrip(c, {"PING"}, &v, error);
       redisFree(c);
-      if (ok && ((v.kind == RedisValue::Kind::kStatus && v.str == "PONG") ||
-                 (v.is_error() && v.str.rfind("NOAUTH", 0) == 0))) {
+      if (ok &&
+          ((v.kind == RedisValue::Kind::kStatus && v.str == "PONG") ||
+           (v.is_error() && (v.str.rfind("NOAUTH", 0) == 0 || v.str.rfind("LOADING", 0) == 0)))) {
         return true;
       }
       if (ok) *error = "PING: " + v.ToString();

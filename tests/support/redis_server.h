@@ -49,9 +49,9 @@ class RedisClients {
 
 // /usr/bin/redis-server on 127.0.0.1:<free port> with `--save "" --appendonly no --dir <temp dir>
 // --daemonize no --unixsocket <temp dir>/redis.sock` plus the caller's extra args (e.g.
-// {"--maxclients", "10"}). The constructor returns once the server answers PING (NOAUTH counts as
-// up); it throws if it never does. A `--requirepass X` among the extra args becomes password() for
-// Command() and OpenClients().
+// {"--maxclients", "10"}). The constructor returns once the server answers PING (NOAUTH and
+// LOADING count as up); it throws if it never does. A `--requirepass X` among the extra args
+// becomes password() for Command() and OpenClients().
 class RedisServer {
  public:
   explicit RedisServer(std::vector<std::string> extra_args = {});

@@ -78,3 +78,38 @@ TEST_CASE("histogram buckets are upper-inclusive and +Inf takes the rest", "[lat
   CHECK(in_buckets == 2);
   CHECK(h.sum() == Approx(11.0004));
 }
+
+TEST_CASE("the risk model's tail never hinges on a single sample", "[latency]") {
+  struct Case {
+    const char* what;
+    size_t samples;
+    std::vector<Nanos> slow_ms;  // replaces the last samples (the rest take 1 ms)
+    std::optional<double> expected_ms;
+  };
+  const std::vector<Case> cases = {
+      {"one slow PING among 60 is not the tail", 60, {500}, 1},
+      {"two slow PINGs among 60 are", 60, {500, 400}, 400},
+      {"a single sample has no tail yet", 1, {}, std::nullopt},
+      {"with 1,000 samples the tail is the p99 (the 11th slowest)",
+       1000,
+       {900, 800, 700, 600, 500, 400, 300, 200, 100, 90, 80},
+       80},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      LatencyWindow window(3600 * kSec);
+      for (size_t i = 0; i < c.samples; ++i) {
+        const size_t from_end = c.samples - 1 - i;
+        const Nanos rtt = from_end < c.slow_ms.size() ? c.slow_ms[from_end] : 1;
+        window.Add(static_cast<Nanos>(i + 1) * kSec, rtt * kMs);
+      }
+      const auto tail = window.TailSeconds();
+      REQUIRE(tail.has_value() == c.expected_ms.has_value());
+      if (tail) CHECK(*tail * 1000 == Approx(*c.expected_ms));
+    }
+  }
+  CHECK(TailRankFromTop(60) == 2);
+  CHECK(TailRankFromTop(1000) == P99RankFromTop(1000));
+  CHECK(P99RankFromTop(1000) == 11);  // rank 990 of 1,000 from the bottom
+  CHECK(P99RankFromTop(100) == 2);    // rank 99 of 100
+}

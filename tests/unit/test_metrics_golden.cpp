@@ -110,6 +110,21 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
     down.Advance(failed, kernel.get());
   }
   store.Publish(std::make_shared<const TargetReport>(down.report()));
+
+  // A target that answers while it loads its dataset: not serving, with the progress.
+  TargetConfig loading_config;
+  loading_config.name = "cache-3";
+  TargetHistory loading(loading_config, /*local=*/false);
+  PollResult loading_poll;
+  loading_poll.at_mono = 105'000'000'000;
+  loading_poll.at_wall = 1795687100.25;
+  loading_poll.duration_seconds = 0.0004;
+  loading_poll.redis = FixtureSnapshot();
+  loading_poll.redis->info.fields["loading"] = "1";
+  loading_poll.redis->info.fields["loading_loaded_perc"] = "45.50";
+  loading_poll.redis->info.fields["loading_eta_seconds"] = "12";
+  loading_poll.probe.ping_refusal = ServerRefusal::kLoading;
+  store.Publish(std::make_shared<const TargetReport>(loading.Advance(loading_poll, nullptr)));
   const std::string actual = RenderMetrics(ReportCollector(store, status));
   const std::string golden_path = std::string(RTE_GOLDEN_DIR) + "/metrics_from_fixtures.txt";
   if (std::getenv("UPDATE_GOLDEN") != nullptr) {

@@ -1,5 +1,7 @@
 // The risk model, cause by cause, on hand-built windows of per-poll samples.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include "derive/risk.h"
 
@@ -19,7 +21,7 @@ RiskSample Healthy(Nanos at) {
   s.rejected_connections_total = 0;
   s.connections_received_total = 100 + static_cast<double>(at / kSec);
   s.ping_p50 = 0.0002;
-  s.ping_p99 = 0.0005;
+  s.ping_tail = 0.0005;
   s.ping_samples = 60;
   s.tcp_rtt = 0.00005;
   s.used_memory = 10e6;
@@ -84,8 +86,11 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
       {"clients at 96% of maxclients",
        [](RiskSample&, RiskSample& n) { n.connected_clients = 9600; },
        std::chrono::milliseconds(1000), Cause::kPool, 0.8},
-      {"a rejected connection",
-       [](RiskSample&, RiskSample& n) { n.rejected_connections_total = 3; },
+      {"a rejected connection with the clients at maxclients",
+       [](RiskSample&, RiskSample& n) {
+         n.rejected_connections_total = 3;
+         n.connected_clients = 10000;
+       },
        std::chrono::milliseconds(1000), Cause::kPool, 1.0},
       {"fresh connects refused at maxclients",
        [](RiskSample& o, RiskSample& n) {
@@ -96,7 +101,7 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
       {"PING p99 at 80% of client_timeout, server idle",
        [](RiskSample&, RiskSample& n) {
          n.ping_p50 = 0.081;
-         n.ping_p99 = 0.085;
+         n.ping_tail = 0.085;
        },
        std::chrono::milliseconds(100), Cause::kNetwork, 0.8},
       {"PING timeouts without server evidence",
@@ -118,7 +123,7 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
          n.slowlog_longest_new = 0.3;
          n.slowlog_seconds_by_command["debug"] = 0.3;
          // The PINGs queued behind it saw the stall too.
-         n.ping_p99 = 0.3;
+         n.ping_tail = 0.3;
        },
        std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
       {"slow commands 30% of the window",
@@ -136,7 +141,7 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
          n.command_seconds_total = 4;  // 30% of the 10 s window
          n.command_longest_mean = 0.3;
          n.command_longest_name = "eval";
-         n.ping_p99 = 0.29;  // the PINGs queued behind it
+         n.ping_tail = 0.29;  // the PINGs queued behind it
        },
        std::chrono::milliseconds(400), Cause::kSlowlog, 0.8},
       {"a saturated server: 85% of the window executing commands",
@@ -152,14 +157,14 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
          o.forks_total = 3;
          n.forks_total = 4;
          n.fork_duration = 0.45;
-         n.ping_p99 = 0.45;
+         n.ping_tail = 0.45;
        },
        std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
       {"a latency-monitor spike (aof-fsync-always, 400 ms)",
        [](RiskSample&, RiskSample& n) {
          n.latency_spike_new = 0.4;
          n.latency_spike_event = "aof-fsync-always";
-         n.ping_p99 = 0.4;
+         n.ping_tail = 0.4;
        },
        std::chrono::milliseconds(500), Cause::kSlowlog, 0.8},
       {"TCP retransmits on the probe connection",
@@ -176,10 +181,11 @@ TEST_CASE("each fault raises its own cause and leaves the others low", "[risk]")
        std::chrono::milliseconds(1000), Cause::kNetwork, 1.0},
       {"accept queue full", [](RiskSample&, RiskSample& n) { n.queue_length = 512; },
        std::chrono::milliseconds(1000), Cause::kBacklog, 0.8},
-      {"host overflows during a burst that reached this target",
+      {"host overflows while this queue's sampled peak was full",
        [](RiskSample& o, RiskSample& n) {
          n.listen_overflows_total = 1500;
          n.connections_received_total = *o.connections_received_total + 2000;
+         n.queue_peak = 480;
        },
        std::chrono::milliseconds(1000), Cause::kBacklog, 1.0},
   };
@@ -293,7 +299,7 @@ TEST_CASE("edge cases", "[risk]") {
   SECTION("a blocked server's PING timeouts are the slowlog's, not the network's") {
     auto w = Window([](RiskSample&, RiskSample& n) {
       n.ping_timeouts_total = 2;
-      n.ping_p99 = 1.0;
+      n.ping_tail = 1.0;
       n.slowlog_seconds_total = 2;
       n.slowlog_longest_new = 2;
       n.slowlog_seconds_by_command["debug"] = 2;
@@ -339,7 +345,8 @@ TEST_CASE("the evidence names the witness that spoke, and the fix follows it", "
     auto w = Window([](RiskSample& o, RiskSample& n) {
       o.slowlog_threshold = n.slowlog_threshold = -1;
       o.command_seconds_total = 0;
-      n.command_seconds_total = 7.4;
+      // 7.4 s of it in the window besides the longest call (0.3 s): 74% busy.
+      n.command_seconds_total = 7.7;
       n.command_longest_mean = 0.3;
       n.command_longest_name = "eval";
       n.latency_monitor_threshold = 0;
@@ -383,16 +390,17 @@ TEST_CASE("the evidence names the witness that spoke, and the fix follows it", "
       o.command_seconds_total = 1;
       n.command_seconds_total = 1.01;  // idle server
       n.ping_p50 = 0.24;
-      n.ping_p99 = 0.25;
+      n.ping_tail = 0.25;
       n.tcp_rtt = 0.00005;
     });
     const RiskAssessment a = AssessRisk(w, Target(std::chrono::milliseconds(400)));
     CHECK(RiskOf(a, Cause::kNetwork) >= 0.8);
     CHECK(RiskOf(a, Cause::kSlowlog) < 0.2);
-    CHECK_THAT(a.Get(Cause::kNetwork).evidence,
-               Catch::VectorContains(std::string(
-                   "kernel TCP RTT 50 µs while PING p99 is 250.0 ms: the delay is not on the TCP "
-                   "path itself (a busy server, or a proxy in between)")));
+    CHECK_THAT(
+        a.Get(Cause::kNetwork).evidence,
+        Catch::VectorContains(std::string(
+            "kernel TCP RTT 50 µs while the PING tail is 250.0 ms: the delay is not on the TCP "
+            "path itself (a busy server, or a proxy in between)")));
   }
   SECTION("a large payload ten times slower than PING warns network") {
     auto w = Window([](RiskSample&, RiskSample& n) { n.large_payload_p50 = 0.08; });
@@ -570,10 +578,104 @@ TEST_CASE("the latency budget needs enough PINGs to mean a slow path", "[risk]")
   for (const auto& [samples, warns] : {std::pair<size_t, bool>{3, false}, {60, true}}) {
     auto w = Window([samples = samples](RiskSample&, RiskSample& n) {
       n.ping_p50 = 0.005;
-      n.ping_p99 = 0.006;
+      n.ping_tail = 0.006;
       n.ping_samples = samples;
     });
     INFO(samples << " samples");
     CHECK((RiskOf(AssessRisk(w, Target()), Cause::kNetwork) >= 0.5) == warns);
   }
+}
+
+TEST_CASE("rejections far below maxclients are denied connections, not a full pool",
+          "[risk][pool]") {
+  // Redis counts protected-mode -DENIED in rejected_connections too.
+  const auto denied = AssessRisk(
+      Window([](RiskSample&, RiskSample& n) { n.rejected_connections_total = 1; }), Target());
+  CHECK(RiskOf(denied, Cause::kPool) == 0);
+  const auto& evidence = denied.Get(Cause::kPool).evidence;
+  CHECK(std::any_of(evidence.begin(), evidence.end(), [](const std::string& e) {
+    return e.find("1 connections denied") != std::string::npos &&
+           e.find("protected mode") != std::string::npos;
+  }));
+  // The same rejection, with the exporter's own fresh connect refused at maxclients: the pool.
+  const auto full = AssessRisk(Window([](RiskSample& o, RiskSample& n) {
+                                 n.rejected_connections_total = 1;
+                                 o.connect_max_clients_total = 0;
+                                 n.connect_max_clients_total = 1;
+                               }),
+                               Target());
+  CHECK(RiskOf(full, Cause::kPool) == 1);
+  // Clients seen at the warn level earlier in the window: the pool, too.
+  const auto earlier = AssessRisk(Window([](RiskSample& o, RiskSample& n) {
+                                    o.connected_clients = 9000;
+                                    n.rejected_connections_total = 2;
+                                  }),
+                                  Target());
+  CHECK(RiskOf(earlier, Cause::kPool) == 1);
+}
+
+TEST_CASE("backlog: host-wide overflows need this queue's own evidence", "[risk][backlog]") {
+  struct Case {
+    const char* what;
+    std::function<void(RiskSample&, RiskSample&)> change;
+    double expected;
+  };
+  const std::vector<Case> cases = {
+      // 150 connections/s of churn (1,500 in the 10 s between the polls) while another
+      // listener overflows: at a 0.2 ms turn of the event loop, 0.03 connections wait.
+      {"churn of 150/s and another listener full",
+       [](RiskSample& o, RiskSample& n) {
+         n.listen_overflows_total = 1200;
+         n.connections_received_total = *o.connections_received_total + 1500;
+         n.other_full_ports = {8080};
+       },
+       0},
+      {"the queue's sampled peak reached it",
+       [](RiskSample&, RiskSample& n) {
+         n.listen_overflows_total = 1200;
+         n.queue_peak = 500;
+       },
+       1},
+      // 20,000 connections/s while the loop is away 30 ms (a slow command): 600 wait > 511.
+      {"a burst fast enough to fill it while the loop was away",
+       [](RiskSample& o, RiskSample& n) {
+         n.listen_overflows_total = 1200;
+         n.connections_received_total = *o.connections_received_total + 200000;
+         n.slowlog_longest_new = 0.03;
+         n.slowlog_seconds_total = 0.03;
+       },
+       1},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      const auto a = AssessRisk(Window(c.change), Target());
+      const auto& evidence = a.Get(Cause::kBacklog).evidence;
+      INFO((evidence.empty() ? std::string() : evidence.back()));
+      CHECK(RiskOf(a, Cause::kBacklog) == Approx(c.expected));
+    }
+  }
+  const auto other = AssessRisk(Window(cases[0].change), Target());
+  const auto& evidence = other.Get(Cause::kBacklog).evidence;
+  CHECK(std::any_of(evidence.begin(), evidence.end(), [](const std::string& e) {
+    return e.find("not attributed to this target") != std::string::npos &&
+           e.find("port 8080") != std::string::npos;
+  }));
+}
+
+TEST_CASE("one slow command gives the same busy verdict over 3 s and over a minute",
+          "[risk][slowlog]") {
+  // One 150 ms entry, seen by a 3 s triage run and by the daemon's 60 s window.
+  for (const Nanos span : {3 * kSec, 60 * kSec}) {
+    INFO("window " << span / kSec << " s");
+    std::vector<RiskSample> w = {Healthy(100 * kSec), Healthy(100 * kSec + span)};
+    w[1].slowlog_seconds_total = 0.15;
+    w[1].slowlog_longest_new = 0.15;
+    const auto a = AssessRisk(w, Target());
+    CHECK(RiskOf(a, Cause::kSlowlog) < 0.5);
+  }
+  // Several of them in 3 s are a busy server, wherever they are seen.
+  std::vector<RiskSample> w = {Healthy(100 * kSec), Healthy(103 * kSec)};
+  w[1].slowlog_seconds_total = 0.9;
+  w[1].slowlog_longest_new = 0.15;
+  CHECK(RiskOf(AssessRisk(w, Target()), Cause::kSlowlog) >= 0.5);
 }

@@ -55,7 +55,8 @@ TEST_CASE("triage text: an unreachable target says why under its header", "[tria
                         MissingReasonText(MissingReason::kTargetDown));
   CHECK_THAT(text, Catch::StartsWith("redis-timeout-exporter triage: 2 target(s), 2 s of "
                                      "samples, 2023-11-14 22:13:20 UTC\n"));
-  CHECK_THAT(text, Catch::EndsWith("\nexit code 3 (0 ok, 1 warn, 2 critical, 3 unreachable)\n"));
+  CHECK_THAT(text, Catch::EndsWith(
+                       "\nexit code 3 (0 ok, 1 warn, 2 critical, 3 unreachable or not serving)\n"));
   // The reachable target has no error line.
   CHECK_THAT(Block(text, "cache")[1], Catch::StartsWith("  1. pool"));
 }
@@ -111,8 +112,12 @@ TEST_CASE("triage JSON: the error per target, null while the newest poll worked"
   CHECK(doc["exit_code"] == 3);
   CHECK(doc["generated_at"] == "2023-11-14 22:13:20 UTC");
   CHECK(doc["duration_seconds"] == 2);
-  CHECK(doc["counts"] ==
-        nlohmann::json{{"down", 1}, {"critical", 1}, {"warn", 0}, {"ok", 0}, {"unknown", 0}});
+  CHECK(doc["counts"] == nlohmann::json{{"down", 1},
+                                        {"not_serving", 0},
+                                        {"critical", 1},
+                                        {"warn", 0},
+                                        {"ok", 0},
+                                        {"unknown", 0}});
   REQUIRE(doc["targets"].size() == 2);
 
   const auto& down = doc["targets"][0];

@@ -116,7 +116,8 @@ TEST_CASE("verdict: the exit code is the worst target's", "[verdict]") {
 TEST_CASE("verdict: state names", "[verdict]") {
   std::vector<std::string> names;
   for (TargetState s : kTargetStates) names.push_back(TargetStateName(s));
-  CHECK(names == std::vector<std::string>{"down", "critical", "warn", "ok", "unknown"});
+  CHECK(names ==
+        std::vector<std::string>{"down", "not_serving", "critical", "warn", "ok", "unknown"});
 }
 
 TEST_CASE("verdict: a down target carries why its newest poll failed", "[verdict]") {

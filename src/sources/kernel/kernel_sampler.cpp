@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "parse/proc_process.h"
@@ -15,6 +16,13 @@
 
 namespace rte {
 namespace {
+
+// Between readings the TCP accept queues are sampled this often for their peak: a burst fills
+// a queue for milliseconds to a second, far shorter than a poll interval.
+constexpr auto kQueuePeakInterval = std::chrono::milliseconds(100);
+// A listener counts as full at this share of its backlog.
+constexpr double kListenerFullRatio = 0.9;
+constexpr size_t kMaxOtherFullPorts = 5;
 
 // How long the destructor waits for a read in progress before leaving the thread behind.
 constexpr auto kStopWait = std::chrono::seconds(1);
@@ -37,6 +45,25 @@ struct KernelSampler::State {
   KernelCountersReader counters;
   ListenQueueReader queues;
   bool queue_warned = false;  // thread only
+  struct Peak {
+    std::uint32_t rqueue = 0;
+    std::uint32_t wqueue = 0;
+    std::uint16_t port = 0;
+  };
+  std::map<std::uint64_t, Peak> peaks;  // thread only: listener inode → peak since last reading
+
+  void Fold(const std::vector<TcpListener>& listeners) {
+    for (const TcpListener& l : listeners) {
+      Peak& p = peaks[l.inode];
+      p.rqueue = std::max(p.rqueue, l.rqueue);
+      p.wqueue = l.wqueue;
+      p.port = l.port;
+    }
+  }
+  void SamplePeaks() {
+    auto tcp = queues.ReadTcp();
+    if (tcp.ok()) Fold(tcp.value());
+  }
 
   mutable std::mutex mu;
   std::condition_variable wake;
@@ -89,19 +116,32 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
           "event=listen_queue_unavailable error=\"{}\" effect=\"listen_queue_* series absent\"",
           tcp.error());
     }
+    if (tcp.ok()) Fold(tcp.value());
+    std::set<std::uint64_t> ours;
     for (const auto& t : targets) {
       const Endpoint& ep = t.endpoint;
       if (ep.kind == Endpoint::Kind::kTcp && tcp.ok()) {
         if (const TcpListener* l =
                 FindListener(tcp.value(), static_cast<std::uint16_t>(ep.port), ep.host)) {
-          out.queues[t.target] = {static_cast<double>(l->rqueue), static_cast<double>(l->wqueue)};
+          ours.insert(l->inode);
+          out.queues[t.target] = {static_cast<double>(l->rqueue), static_cast<double>(l->wqueue),
+                                  static_cast<double>(peaks[l->inode].rqueue)};
         }
       } else if (ep.kind == Endpoint::Kind::kUnix && unix_listeners.ok()) {
         if (const UnixListener* l = FindUnixListener(unix_listeners.value(), ep.path)) {
-          out.queues[t.target] = {static_cast<double>(l->rqueue), static_cast<double>(l->wqueue)};
+          out.queues[t.target] = {static_cast<double>(l->rqueue), static_cast<double>(l->wqueue),
+                                  static_cast<double>(l->rqueue)};
         }
       }
     }
+    for (const auto& [inode, p] : peaks) {
+      if (ours.contains(inode) || p.wqueue == 0) continue;
+      if (p.rqueue >= kListenerFullRatio * p.wqueue &&
+          out.other_full_ports.size() < kMaxOtherFullPorts) {
+        out.other_full_ports.push_back(p.port);
+      }
+    }
+    peaks.clear();
   }
   return out;
 }
@@ -154,10 +194,22 @@ void KernelSampler::Run(std::shared_ptr<State> state) {
       if (state->interval.count() == 0) {
         state->wake.wait(lock, [&] { return state->stop || state->read_now; });
       } else {
-        state->wake.wait_until(lock, next, [&] { return state->stop || state->read_now; });
+        // With local targets, wake between readings to sample the accept queues' peaks.
+        const auto until =
+            state->listeners.empty()
+                ? next
+                : std::min(next, std::chrono::steady_clock::now() + kQueuePeakInterval);
+        state->wake.wait_until(lock, until, [&] { return state->stop || state->read_now; });
       }
       if (state->stop) break;
-      if (!state->read_now && std::chrono::steady_clock::now() < next) continue;
+      if (!state->read_now && std::chrono::steady_clock::now() < next) {
+        if (!state->listeners.empty()) {
+          lock.unlock();
+          state->SamplePeaks();
+          lock.lock();
+        }
+        continue;
+      }
     }
     state->read_now = false;
     const std::vector<LocalListener> targets = state->listeners;

@@ -10,6 +10,22 @@
 #include "sources/redis/secret.h"
 
 namespace rte {
+namespace {
+
+ServerRefusal RefusalOf(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kLoading:
+      return ServerRefusal::kLoading;
+    case ErrorKind::kBusy:
+      return ServerRefusal::kBusy;
+    case ErrorKind::kMasterDown:
+      return ServerRefusal::kMasterDown;
+    default:
+      return ServerRefusal::kNone;
+  }
+}
+
+}  // namespace
 
 LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock,
                            const TargetConfig& config)
@@ -145,7 +161,9 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
     // An error reply (NOAUTH, LOADING, BUSY, max clients) is not a round trip of a working
     // server: a failure, and at maxclients the connection goes.
     figures_.ping_failures += 1;
-    if (ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients) {
+    const ErrorKind kind = ClassifyError(outcome.reply.str);
+    figures_.ping_refusal = RefusalOf(kind);
+    if (kind == ErrorKind::kMaxClients) {
       handshaken_ = false;
       conn_.Close(TransportError::kClosed, "max number of clients reached");
       BackOff();
@@ -153,6 +171,7 @@ void LatencyProbe::OnPong(std::uint64_t seq, CommandOutcome outcome) {
     return;
   }
   connect_backoff_ = 0;
+  figures_.ping_refusal = ServerRefusal::kNone;
   Record(figures_.rtts, {now, rtt, false});
   ReadTcpRtt();
 }
@@ -196,30 +215,80 @@ void LatencyProbe::ProbeFreshConnect() {
         // A SYN dropped by a full accept queue shows here as a 1 s (then 3 s) step.
         figures_.connect_tcp_seconds = static_cast<double>(now - fresh_started_) / 1e9;
         const Nanos left = fresh_started_ + config_.client_timeout.count() - now;
-        fresh_.Send(
-            {"PING"}, Duration(std::max<Nanos>(left, 1'000'000)), [this](CommandOutcome outcome) {
-              if (!fresh_running_) return;
-              if (!outcome.ok()) {
-                const bool max_clients =
-                    outcome.detail.find("max number of clients") != std::string::npos;
-                FinishConnectProbe(max_clients                                 ? "max_clients"
-                                   : outcome.error == TransportError::kTimeout ? "timeout"
-                                                                               : "closed");
-                return;
-              }
-              // Redis greets a connection over maxclients with this error.
-              const bool refused = outcome.reply.is_error() &&
-                                   ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients;
-              FinishConnectProbe(refused ? "max_clients" : nullptr);
-            });
+        const Duration budget(std::max<Nanos>(left, 1'000'000));
+        // AUTH first when the target has a password, so the write-pause probe is not refused
+        // with NOAUTH; pipelined with the PING, it adds server time, not a round trip.
+        if (!config_.password.empty()) {
+          if (auto secret = ReadSecret(config_.password); secret.ok()) {
+            std::vector<std::string> argv = {"AUTH"};
+            if (!config_.username.empty()) argv.push_back(config_.username);
+            argv.push_back(std::move(secret.value()));
+            fresh_.Send(argv, budget, [](CommandOutcome) {});
+          }
+        }
+        fresh_.Send({"PING"}, budget, [this](CommandOutcome outcome) {
+          if (!fresh_running_) return;
+          if (!outcome.ok()) {
+            const bool max_clients =
+                outcome.detail.find("max number of clients") != std::string::npos;
+            FinishConnectProbe(max_clients                                 ? "max_clients"
+                               : outcome.error == TransportError::kTimeout ? "timeout"
+                                                                           : "closed");
+            return;
+          }
+          // Redis greets a connection over maxclients with this error.
+          const bool refused = outcome.reply.is_error() &&
+                               ClassifyError(outcome.reply.str) == ErrorKind::kMaxClients;
+          RecordConnectFigures(refused ? "max_clients" : nullptr);
+          if (refused || outcome.reply.is_error() || !write_probe_) {
+            figures_.writes_held.reset();
+            EndConnectProbe();
+            return;
+          }
+          fresh_write_pending_ = true;
+        });
+        if (!write_probe_) return;
+        // Pipelined behind the PING: CLIENT PAUSE WRITE (and ALL) holds a PUBLISH until the
+        // pause ends; a channel nobody subscribes to makes it change nothing.
+        fresh_.Send({"PUBLISH", kWriteProbeChannel, ""}, budget, [this](CommandOutcome outcome) {
+          if (!fresh_running_) return;
+          if (!fresh_write_pending_) {
+            // The PING already ended the probe (an error reply) or failed with the connection.
+            return;
+          }
+          fresh_write_pending_ = false;
+          if (!outcome.ok()) {
+            figures_.writes_held = outcome.error == TransportError::kTimeout;
+            if (!*figures_.writes_held) figures_.writes_held.reset();
+          } else if (outcome.reply.is_error()) {
+            figures_.writes_held.reset();
+            if (IsRefusal(ClassifyError(outcome.reply.str))) {
+              // ACL without the channel or the command: no pause detection on this target.
+              write_probe_ = false;
+            }
+          } else {
+            figures_.writes_held = false;
+          }
+          EndConnectProbe();
+        });
       });
 }
 
 void LatencyProbe::FinishConnectProbe(const char* refusal) {
-  fresh_running_ = false;
+  figures_.writes_held.reset();
+  RecordConnectFigures(refusal);
+  EndConnectProbe();
+}
+
+void LatencyProbe::RecordConnectFigures(const char* refusal) {
   figures_.connect_duration_seconds =
       static_cast<double>(clock_.MonotonicNanos() - fresh_started_) / 1e9;
   if (refusal != nullptr) figures_.connect_refusals[refusal] += 1;
+}
+
+void LatencyProbe::EndConnectProbe() {
+  fresh_running_ = false;
+  fresh_write_pending_ = false;
   fresh_.Close(TransportError::kClosed, "probe done");
 }
 

@@ -1,5 +1,6 @@
 // Network-latency probes for one target (cause 2): a persistent connection that PINGs every
-// probe_interval, and a fresh connection per poll that times connect plus first reply.
+// probe_interval, and a fresh connection per poll that times connect plus first reply and then
+// checks that a write-like command is not held (CLIENT PAUSE).
 #pragma once
 
 #include <event2/event.h>
@@ -20,6 +21,10 @@ inline constexpr size_t kMaxPendingRtts = 4096;
 // more than one segment on a 1500-byte path, so an MTU black hole stalls it.
 inline constexpr std::uint64_t kLargePayloadEvery = 10;
 inline constexpr size_t kLargePayloadBytes = 4096;
+// The write-pause probe publishes an empty message here: nobody subscribes, so it changes no
+// data, and CLIENT PAUSE WRITE holds it like any write. An ACL user needs `+publish` and this
+// channel (`&redis-timeout-exporter:*`) for it; without them the probe switches itself off.
+inline constexpr char kWriteProbeChannel[] = "redis-timeout-exporter:write-probe";
 
 class LatencyProbe {
  public:
@@ -44,7 +49,10 @@ class LatencyProbe {
   void FailConnection(bool timed_out);
   void OnPong(std::uint64_t seq, CommandOutcome outcome);
   void Record(std::vector<RttSample>& into, const RttSample& sample);
+  // Ends the fresh-connect probe after a failure before any reply.
   void FinishConnectProbe(const char* refusal);
+  void RecordConnectFigures(const char* refusal);
+  void EndConnectProbe();
   void ReadTcpRtt();
   void BackOff();
 
@@ -66,6 +74,8 @@ class LatencyProbe {
   TcpQuality tcp_quality_;
   Nanos sent_at_ = 0;
   bool fresh_running_ = false;
+  bool fresh_write_pending_ = false;  // the PING answered; the PUBLISH behind it has not
+  bool write_probe_ = true;           // false once PUBLISH is refused (ACL, renamed)
   Nanos fresh_started_ = 0;
   ProbeFigures figures_;
 };

@@ -170,8 +170,27 @@ BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
             return failed;
           }
           if (kind == ErrorKind::kLoading) {
-            return fail({PollStage::kInfo,
-                         "Redis is loading its dataset into memory and does not serve yet"});
+            BatchInterpretation failed =
+                fail({PollStage::kInfo,
+                      "Redis is loading its dataset into memory and does not serve yet (LOADING)"});
+            failed.refusal = ServerRefusal::kLoading;
+            return failed;
+          }
+          if (kind == ErrorKind::kBusy) {
+            BatchInterpretation failed =
+                fail({PollStage::kInfo,
+                      "Redis is running a script or function past busy-reply-threshold and "
+                      "answers every other command with BUSY (SCRIPT KILL or FUNCTION KILL ends "
+                      "it if it has not written)"});
+            failed.refusal = ServerRefusal::kBusy;
+            return failed;
+          }
+          if (kind == ErrorKind::kMasterDown) {
+            BatchInterpretation failed = fail(
+                {PollStage::kInfo,
+                 "the replica lost its master and replica-serve-stale-data is no (MASTERDOWN)"});
+            failed.refusal = ServerRefusal::kMasterDown;
+            return failed;
           }
           return fail({PollStage::kInfo, "INFO answered: " + reply.str});
         }

@@ -27,7 +27,8 @@ PollStage StageOf(BatchStep step);
 
 // What the replies of one batch say.
 struct BatchInterpretation {
-  std::optional<PollError> error;  // the poll failed; nothing else below is set
+  std::optional<PollError> error;  // the poll failed; nothing else below but `refusal` is set
+  ServerRefusal refusal = ServerRefusal::kNone;  // INFO refused because Redis does not serve
   // INFO with several sections was rejected (Redis before 7.0): ask one section per call.
   bool info_single_section = false;
   // Present when the poll worked: INFO, command and error stats, and the slowlog if fetched.

@@ -219,6 +219,7 @@ void TargetPoller::CompleteBatch() {
     spdlog::info("event=info_single_section target={} reason={}", config_.name,
                  Quote("server does not accept several INFO sections in one call"));
   }
+  result_.refusal = got.refusal;
   if (got.error) {
     const bool close = got.error->stage == PollStage::kAuth ||
                        got.error->stage == PollStage::kConnect ||
