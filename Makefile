@@ -13,7 +13,7 @@ WERROR ?= OFF
 # `make install [PREFIX=/usr] [DESTDIR=/tmp/stage]`
 PREFIX ?= /usr/local
 
-.PHONY: all deps build run install test test-release test-asan bench format clean
+.PHONY: all deps build run install test test-release test-asan bench format clean image mixin
 
 all: build
 
@@ -85,9 +85,22 @@ bench:
 	python3 bench/bench.py --exporter $(BENCH_DIR)/redis-timeout-exporter \
 	  --seconds $(BENCH_SECONDS) $(if $(filter smoke,$(BENCH_MODE)),--smoke)
 
+# The container image (Dockerfile; compiled in its build stage) with buildah, then its smoke
+# test. `make test` builds it from the daemon it has just built instead (tests/deploy).
+image:
+	scripts/install-deps.sh test
+	scripts/build-image.sh --smoke
+
+# Regenerates the alert rules and dashboards from the jsonnet mixin (mixin/), then the
+# Kubernetes objects generated from them; commit the result (tests/deploy fails on drift).
+mixin:
+	scripts/install-deps.sh test
+	scripts/generate-mixin.sh
+	scripts/generate-kubernetes.py
+
 # Rewrites every C++ source in place with clang-format-14 and the root .clang-format.
 format:
 	scripts/check-format.sh --fix
 
 clean:
-	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) $(BENCH_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) $(BENCH_DIR) build-image

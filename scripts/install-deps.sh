@@ -9,7 +9,7 @@ run_pkgs=(redis-server redis-tools curl ca-certificates)
 # wrk and prometheus-redis-exporter: `make test` runs the bench's smoke mode.
 test_pkgs=(redis-server redis-tools curl openssl ca-certificates python3 python3-yaml prometheus
            prometheus-alertmanager chromium fonts-liberation clang-format-14 wrk
-           prometheus-redis-exporter)
+           prometheus-redis-exporter buildah debootstrap jsonnet)
 # `make bench`: Debian's redis_exporter to compare against, wrk to load /metrics, ccache for
 # the bench's own Release build.
 bench_pkgs=(redis-server redis-tools python3 wrk prometheus-redis-exporter ccache)
@@ -23,6 +23,11 @@ case "${1:-build}" in
 esac
 
 missing=()
+# kubectl renders the kustomize tests: Debian's kubernetes-client, unless a kubectl (from
+# another package, which would conflict with it) is already installed.
+if [ "${1:-build}" = test ] && ! command -v kubectl >/dev/null; then
+  wanted+=(kubernetes-client)
+fi
 for pkg in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")

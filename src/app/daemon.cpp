@@ -84,10 +84,11 @@ Status Daemon::Start() {
   if (Status s = ApplyWebConfig(); !s.ok()) return s;
   if (Status s = http_.Listen(options_.listen_address); !s.ok()) return s;
 
+  status_.shard_targets = KeepShardTargets(config.value(), options_.shard);
   status_.config_last_reload_successful = true;
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
-  spdlog::info("event=config_loaded file={} targets={}", options_.config_file,
-               config.value().targets.size());
+  spdlog::info("event=config_loaded file={} targets={} shard={}/{}", options_.config_file,
+               config.value().targets.size(), options_.shard.index, options_.shard.count);
   poll_loop_.Apply(std::move(config.value()));
   poll_loop_.Start();
   http_.Start();
@@ -130,6 +131,7 @@ Status Daemon::Reload() {
     return Status::Error(error);
   }
   http_.SetSecurity(std::move(web.value()));
+  status_.shard_targets = KeepShardTargets(config.value(), options_.shard);
   status_.config_last_reload_successful = true;
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
   spdlog::info("event=config_reloaded file={} targets={}", options_.config_file,

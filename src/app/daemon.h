@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/poll_loop.h"
+#include "app/shard.h"
 #include "common/clock.h"
 #include "exposition/collector.h"
 #include "exposition/http_server.h"
@@ -20,6 +21,7 @@ struct DaemonOptions {
   std::string procfs_root = "/proc";
   std::string sysfs_root = "/sys";
   std::string web_config_file;  // empty: plain HTTP, no auth
+  ShardSpec shard;              // one replica of shard.count polls only its share of the targets
 };
 
 class Daemon {

@@ -1,6 +1,7 @@
 // Entry point: flags, logging, config check, and the signal loop (SIGHUP reloads).
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <string>
@@ -8,6 +9,7 @@
 #include "app/daemon.h"
 #include "app/flags.h"
 #include "app/logging.h"
+#include "app/shard.h"
 #include "app/triage.h"
 #include "config/config.h"
 
@@ -44,6 +46,12 @@ rte::FlagSet DaemonFlags() {
       {"path.procfs", "PATH", "procfs mount to read kernel counters from", "/proc"},
       {"path.sysfs", "PATH",
        "sysfs mount to read transparent huge pages and cgroup memory limits from", "/sys"},
+      {"shard.count", "N", "run as one of N replicas that split the targets (default 1)", {}},
+      {"shard.index", "I", "this replica's share: targets whose name hashes to I (default 0)", {}},
+      {"shard.index-from-hostname",
+       "",
+       "take I from the ordinal ending the hostname (StatefulSet pod)",
+       {}},
   });
 }
 
@@ -85,6 +93,15 @@ int main(int argc, char** argv) {
     return rte::kExitUsage;
   }
   const std::string config_file = flags.Get("config.file");
+  char hostname[256] = {};
+  const bool from_hostname = flags.Has("shard.index-from-hostname");
+  if (from_hostname) gethostname(hostname, sizeof(hostname) - 1);
+  const auto shard = rte::ParseShardSpec(flags.Get("shard.count"), flags.Get("shard.index"),
+                                         from_hostname, hostname);
+  if (!shard.ok()) {
+    std::cerr << "redis-timeout-exporter: " << shard.error() << "\n";
+    return rte::kExitUsage;
+  }
   if (flags.Has("config.check")) {
     auto config = rte::LoadConfigFile(config_file);
     if (!config.ok()) {
@@ -107,7 +124,7 @@ int main(int argc, char** argv) {
 
   rte::Daemon daemon({config_file, flags.Get("web.listen-address"), telemetry_path,
                       flags.Get("path.procfs"), flags.Get("path.sysfs"),
-                      flags.Get("web.config.file")});
+                      flags.Get("web.config.file"), shard.value()});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

@@ -763,7 +763,8 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn,
     // At `burst_rate` per second, a loop that does not accept for `away` seconds leaves
     // burst_rate × away connections waiting. The rate is a poll interval's average, so a
     // tighter burst within it is only caught by the queue's sampled peak.
-    const double away = std::max(stalls.longest, now.ping_p50.value_or(0));
+    const double away =
+        std::max({stalls.longest, now.ping_p50.value_or(0), kMinAcceptLatencySeconds});
     const bool own_burst = burst_rate * away >= *queue_max;
     if (own_queue || own_burst || slow_connect) {
       risk = 1;

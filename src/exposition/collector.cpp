@@ -718,6 +718,13 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
                     "Unix time of the last successful config load or reload.");
     f.Add(status_.config_last_reload_success_timestamp, {});
   }
+  {
+    FamilyBuilder f(out, "shard_targets", MetricType::Gauge,
+                    "Targets this replica polls: those whose name hashes (FNV-1a 64 mod "
+                    "--shard.count) to its --shard.index; all of them without sharding. Summed "
+                    "over the replicas it is the number of targets in the config.");
+    f.Add(status_.shard_targets, {});
+  }
   RiskFamilies(out, reports);
   HealthFamilies(out, reports);
   PoolFamilies(out, reports);

@@ -16,6 +16,7 @@ namespace rte {
 struct ExporterStatus {
   std::atomic<bool> config_last_reload_successful{true};
   std::atomic<double> config_last_reload_success_timestamp{0};
+  std::atomic<int> shard_targets{0};  // targets of the config this replica polls
 };
 
 class ReportCollector : public prometheus::Collectable {

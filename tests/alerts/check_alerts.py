@@ -304,6 +304,10 @@ def check_inhibition(root):
             # Like any critical it also silences the warnings of its own cause: the TLS
             # certificate expiry warning, once the expired certificate is why it is unreachable.
             return tc in CAUSES or (tc == sc and t["severity"] == "warning")
+        if s["alertname"] == "RedisTimeoutTargetNotServing":
+            # A critical of cause `target`: it silences the target's warnings of that cause
+            # (the certificate expiry warning), never the five causes' alerts.
+            return tc == sc and t["severity"] == "warning"
         if sc in CAUSES and sc == tc:
             if s["severity"] == "critical" and t["severity"] == "warning":
                 return True

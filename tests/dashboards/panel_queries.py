@@ -91,6 +91,7 @@ def variable_values(datasource="prometheus", targets=(), rate_interval="1m", int
         "datasource": datasource,
         "target": multi_value(list(targets), ".+"),
         "job": job,
+        "instance": ".+",
         "__rate_interval": rate_interval,
         "__interval": interval,
         "__range": range_,

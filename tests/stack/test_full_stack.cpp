@@ -23,6 +23,7 @@
 #include "delay_proxy.h"
 #include "exporter_process.h"
 #include "loopback.h"
+#include "prometheus_query.h"
 #include "redis_server.h"
 #include "repeating_command.h"
 #include "subprocess.h"
@@ -46,20 +47,6 @@ std::string ReadText(const std::string& path) {
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 // Alertmanager's webhook receiver: stores every alert of every notification it is sent.
@@ -143,12 +130,6 @@ std::vector<std::string> PrometheusArgv(const std::string& dir, int port) {
   return {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
           "--storage.tsdb.path=" + dir + "/prom-data",
           "--web.listen-address=127.0.0.1:" + std::to_string(port)};
-}
-
-json PromQuery(int port, const std::string& expr) {
-  const HttpResponse r = HttpGet(port, "/api/v1/query?query=" + UrlEncode(expr), 10s);
-  if (r.status != 200) return json{{"status", "error"}, {"error", r.body + r.error}};
-  return json::parse(r.body);
 }
 
 // The alert rules with every `for:` shortened so the test does not wait minutes.
