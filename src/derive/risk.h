@@ -66,9 +66,10 @@ inline constexpr double kRetransmitsCrit = 10;
 inline constexpr double kLargePayloadSlowMultiple = 10;
 // A Redis process with this much of its memory in swap stalls on page faults: blocking warns.
 inline constexpr double kSwapWarnBytes = 64.0 * 1024 * 1024;
-// The least time Redis' event loop takes to come back to accept(): one turn that accepts a
-// burst (up to 1,000 connections a call, each a client to set up) and serves what is ready.
-inline constexpr double kMinAcceptLatencySeconds = 0.001;
+// The least time Redis' event loop takes to come back to accept() during a connection storm:
+// one turn accepts up to 1,000 connections (MAX_ACCEPTS_PER_CALL), each a client to set up
+// (about 10 µs), before it serves what is ready.
+inline constexpr double kMinAcceptLatencySeconds = 0.01;
 // Host-wide ListenOverflows are blamed on a target whose own queue reached this fill.
 inline constexpr double kOwnQueueFullRatio = 0.9;
 // "Nearly every sample": a pool's busy and over-size figures count at the level they held in

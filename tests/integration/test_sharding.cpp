@@ -134,10 +134,10 @@ TEST_CASE("three shards poll 30 targets exactly once between them; Prometheus se
 
 TEST_CASE("a shard index outside --shard.count is refused before anything starts", "[sharding]") {
   const ExporterRun run = RunExporter({"--shard.count=3", "--shard.index=3"});
-  CHECK(run.exit_code == 2);
+  CHECK(run.exit_code == 64);  // a usage error
   CHECK_THAT(run.stderr_text, Catch::Contains("shard index 3 is not below --shard.count=3"));
 
   const ExporterRun unsharded = RunExporter({"--shard.count=0"});
-  CHECK(unsharded.exit_code == 2);
+  CHECK(unsharded.exit_code == 64);
   CHECK_THAT(unsharded.stderr_text, Catch::Contains("--shard.count must be between 1 and 1000"));
 }

@@ -622,7 +622,7 @@ TEST_CASE("backlog: host-wide overflows need this queue's own evidence", "[risk]
   };
   const std::vector<Case> cases = {
       // 150 connections/s of churn (1,500 in the 10 s between the polls) while another
-      // listener overflows: at a 1 ms turn of the event loop, 0.15 connections wait.
+      // listener overflows: at a 10 ms turn of the event loop, 1.5 connections wait.
       {"churn of 150/s and another listener full",
        [](RiskSample& o, RiskSample& n) {
          n.listen_overflows_total = 1200;
