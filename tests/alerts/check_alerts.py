@@ -300,22 +300,17 @@ def check_inhibition(root):
         if s is t or s.get("target") != t.get("target") or "target" not in s:
             return False
         sc, tc = s["cause"], t["cause"]
+        # A critical silences the same target's warnings of its own cause (for cause `target`,
+        # Unreachable and NotServing: the certificate expiry warning).
+        if sc == tc and s["severity"] == "critical" and t["severity"] == "warning":
+            return True
+        # A target that cannot be polled has no judged cause: all five causes' alerts go quiet.
         if s["alertname"] == "RedisTimeoutTargetUnreachable":
-            # Like any critical it also silences the warnings of its own cause: the TLS
-            # certificate expiry warning, once the expired certificate is why it is unreachable.
-            return tc in CAUSES or (tc == sc and t["severity"] == "warning")
-        if s["alertname"] == "RedisTimeoutTargetNotServing":
-            # A critical of cause `target`: it silences the target's warnings of that cause
-            # (the certificate expiry warning), never the five causes' alerts.
-            return tc == sc and t["severity"] == "warning"
-        if sc in CAUSES and sc == tc:
-            if s["severity"] == "critical" and t["severity"] == "warning":
-                return True
-            # An alert of what is happening silences the risk-level critical of its cause.
-            if (s["severity"] == t["severity"] == "critical" and not s["alertname"].endswith("Critical")
-                    and t["alertname"] == f"RedisTimeoutRisk{tc.capitalize()}Critical"):
-                return True
-        return False
+            return tc in CAUSES
+        # An alert of what is happening silences the risk-level critical of its cause.
+        return (sc in CAUSES and sc == tc and s["severity"] == t["severity"] == "critical"
+                and not s["alertname"].endswith("Critical")
+                and t["alertname"] == f"RedisTimeoutRisk{tc.capitalize()}Critical")
 
     for s in insts:
         for t in insts:

@@ -508,7 +508,7 @@ std::unique_ptr<Subprocess> StartUnderUlimit(const TempDir& dir, const std::stri
                                              int& port) {
   const std::string config = dir.WriteFile("many.yaml", UnreachableTargets(40, FreeLoopbackPort()));
   port = FreeLoopbackPort();
-  const std::string command = "ulimit " + ulimit_args + " && exec " + RTE_EXPORTER_BINARY +
+  const std::string command = "ulimit " + ulimit_args + " && exec " + ExporterBinary() +
                               " --config.file=" + config +
                               " --web.listen-address=127.0.0.1:" + std::to_string(port);
   return std::make_unique<Subprocess>(std::vector<std::string>{"/bin/sh", "-c", command},

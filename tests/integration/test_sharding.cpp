@@ -58,7 +58,7 @@ TEST_CASE("three shards poll 30 targets exactly once between them; Prometheus se
   std::vector<std::unique_ptr<ExporterProcess>> replicas;
   for (int index = 0; index < kShards; ++index) {
     replicas.push_back(std::make_unique<ExporterProcess>(
-        RTE_EXPORTER_BINARY, config,
+        ExporterBinary(), config,
         ExporterOptions{
             .log_level = "info",
             .extra_args = {ShardArg("--shard.count", kShards), ShardArg("--shard.index", index)},

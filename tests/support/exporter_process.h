@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -130,13 +131,19 @@ ExporterRun RunExporterToExit(const std::string& binary, const std::vector<std::
 // RTE_EXPORTER_BINARY is a compile definition of the test executables (not of this library),
 // so these shortcuts exist only in their translation units.
 #ifdef RTE_EXPORTER_BINARY
+// The daemon under test: the one built beside the tests, or $RTE_TEST_EXPORTER_BINARY when set
+// (`make test` runs the integration tests a second time against the sanitizer build).
+inline std::string ExporterBinary() {
+  const char* other = std::getenv("RTE_TEST_EXPORTER_BINARY");
+  return other != nullptr && *other != '\0' ? other : RTE_EXPORTER_BINARY;
+}
 inline ExporterProcess StartExporter(const std::string& config_yaml, ExporterOptions options = {}) {
-  return ExporterProcess(RTE_EXPORTER_BINARY, config_yaml, std::move(options));
+  return ExporterProcess(ExporterBinary(), config_yaml, std::move(options));
 }
 inline ExporterRun RunExporter(const std::vector<std::string>& args,
                                std::chrono::milliseconds timeout = std::chrono::seconds(10),
                                const std::vector<std::string>& env = {}) {
-  return RunExporterToExit(RTE_EXPORTER_BINARY, args, timeout, env);
+  return RunExporterToExit(ExporterBinary(), args, timeout, env);
 }
 #endif
 

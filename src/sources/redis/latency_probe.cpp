@@ -7,25 +7,10 @@
 #include <algorithm>
 
 #include "parse/redis_text.h"
+#include "sources/redis/poll_batch.h"
 #include "sources/redis/secret.h"
 
 namespace rte {
-namespace {
-
-ServerRefusal RefusalOf(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kLoading:
-      return ServerRefusal::kLoading;
-    case ErrorKind::kBusy:
-      return ServerRefusal::kBusy;
-    case ErrorKind::kMasterDown:
-      return ServerRefusal::kMasterDown;
-    default:
-      return ServerRefusal::kNone;
-  }
-}
-
-}  // namespace
 
 LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock,
                            const TargetConfig& config, TlsContextLoader* tls_loader)
@@ -83,17 +68,14 @@ void LatencyProbe::Ping() {
 
 void LatencyProbe::Handshake(std::uint64_t seq) {
   if (!config_.password.empty()) {
-    auto secret = ReadSecret(config_.password);
-    if (!secret.ok()) {
+    auto auth = AuthCommand(config_);
+    if (!auth.ok()) {
       // The poller reports the missing source as the target's unreachable reason.
       conn_.Close(TransportError::kClosed, "password source missing");
       FailConnection(false);
       return;
     }
-    std::vector<std::string> argv = {"AUTH"};
-    if (!config_.username.empty()) argv.push_back(config_.username);
-    argv.push_back(std::move(secret.value()));
-    conn_.Send(argv, config_.client_timeout,
+    conn_.Send(auth.value(), config_.client_timeout,
                [this, seq](CommandOutcome o) { OnHandshakeReply(seq, false, std::move(o)); });
   }
   conn_.Send({"CLIENT", "SETNAME", "redis-timeout-exporter-probe"}, config_.client_timeout,
@@ -226,11 +208,8 @@ void LatencyProbe::ProbeFreshConnect() {
         // AUTH first when the target has a password, so the write-pause probe is not refused
         // with NOAUTH; pipelined with the PING, it adds server time, not a round trip.
         if (!config_.password.empty()) {
-          if (auto secret = ReadSecret(config_.password); secret.ok()) {
-            std::vector<std::string> argv = {"AUTH"};
-            if (!config_.username.empty()) argv.push_back(config_.username);
-            argv.push_back(std::move(secret.value()));
-            fresh_.Send(argv, budget, [](CommandOutcome) {});
+          if (auto auth = AuthCommand(config_); auth.ok()) {
+            fresh_.Send(auth.value(), budget, [](CommandOutcome) {});
           }
         }
         fresh_.Send({"PING"}, budget, [this](CommandOutcome outcome) {

@@ -21,6 +21,23 @@ std::optional<OptionalCommand> OptionalOf(BatchStep step) {
   }
 }
 
+// Why INFO was refused by a server that is up but not serving.
+std::string NotServingText(ServerRefusal refusal) {
+  switch (refusal) {
+    case ServerRefusal::kLoading:
+      return "Redis is loading its dataset into memory and does not serve yet (LOADING)";
+    case ServerRefusal::kBusy:
+      return "Redis is running a script or function past busy-reply-threshold and answers every "
+             "other command with BUSY (SCRIPT KILL or FUNCTION KILL ends it if it has not "
+             "written)";
+    case ServerRefusal::kMasterDown:
+      return "the replica lost its master and replica-serve-stale-data is no (MASTERDOWN)";
+    case ServerRefusal::kNone:
+      break;
+  }
+  return "Redis does not serve";
+}
+
 PollError AuthError(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kNoAuth:
@@ -126,6 +143,19 @@ PollStage StageOf(BatchStep step) {
   return PollStage::kInfo;
 }
 
+ServerRefusal RefusalOf(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kLoading:
+      return ServerRefusal::kLoading;
+    case ErrorKind::kBusy:
+      return ServerRefusal::kBusy;
+    case ErrorKind::kMasterDown:
+      return ServerRefusal::kMasterDown;
+    default:
+      return ServerRefusal::kNone;
+  }
+}
+
 BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
                                    const std::vector<Reply>& replies, bool multi_section_info) {
   BatchInterpretation out;
@@ -176,27 +206,9 @@ BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
             failed.info_single_section = true;
             return failed;
           }
-          if (kind == ErrorKind::kLoading) {
-            BatchInterpretation failed =
-                fail({PollStage::kInfo,
-                      "Redis is loading its dataset into memory and does not serve yet (LOADING)"});
-            failed.refusal = ServerRefusal::kLoading;
-            return failed;
-          }
-          if (kind == ErrorKind::kBusy) {
-            BatchInterpretation failed =
-                fail({PollStage::kInfo,
-                      "Redis is running a script or function past busy-reply-threshold and "
-                      "answers every other command with BUSY (SCRIPT KILL or FUNCTION KILL ends "
-                      "it if it has not written)"});
-            failed.refusal = ServerRefusal::kBusy;
-            return failed;
-          }
-          if (kind == ErrorKind::kMasterDown) {
-            BatchInterpretation failed = fail(
-                {PollStage::kInfo,
-                 "the replica lost its master and replica-serve-stale-data is no (MASTERDOWN)"});
-            failed.refusal = ServerRefusal::kMasterDown;
+          if (const ServerRefusal refusal = RefusalOf(kind); refusal != ServerRefusal::kNone) {
+            BatchInterpretation failed = fail({PollStage::kInfo, NotServingText(refusal)});
+            failed.refusal = refusal;
             return failed;
           }
           return fail({PollStage::kInfo, "INFO answered: " + reply.str});

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "parse/redis_text.h"
 #include "parse/reply.h"
 #include "snapshot/poll.h"
 #include "snapshot/snapshot.h"
@@ -24,6 +25,10 @@ struct BatchCommand {
 
 // The stage a command's failure is counted under.
 PollStage StageOf(BatchStep step);
+
+// The not-serving state an error reply (to INFO or PING) says the server is in; kNone for any
+// other error.
+ServerRefusal RefusalOf(ErrorKind kind);
 
 // What the replies of one batch say.
 struct BatchInterpretation {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace rte {
 
@@ -30,6 +31,15 @@ Result<std::string> ReadSecret(const SecretSource& source) {
   // Secret files usually end with a newline that is not part of the password.
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   return value;
+}
+
+Result<std::vector<std::string>> AuthCommand(const TargetConfig& config) {
+  auto secret = ReadSecret(config.password);
+  if (!secret.ok()) return Result<std::vector<std::string>>::Error(secret.error());
+  std::vector<std::string> argv = {"AUTH"};
+  if (!config.username.empty()) argv.push_back(config.username);
+  argv.push_back(std::move(secret.value()));
+  return argv;
 }
 
 }  // namespace rte

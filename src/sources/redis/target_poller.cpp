@@ -123,15 +123,12 @@ void TargetPoller::SendBatch() {
   batch_.clear();
   if (needs_handshake_) {
     if (!config_.password.empty()) {
-      auto secret = ReadSecret(config_.password);
-      if (!secret.ok()) {
-        FailPoll({PollStage::kAuth, "password source missing: " + secret.error()}, true);
+      auto auth = AuthCommand(config_);
+      if (!auth.ok()) {
+        FailPoll({PollStage::kAuth, "password source missing: " + auth.error()}, true);
         return;
       }
-      std::vector<std::string> argv = {"AUTH"};
-      if (!config_.username.empty()) argv.push_back(config_.username);
-      argv.push_back(std::move(secret.value()));
-      batch_.push_back({BatchStep::kAuth, std::move(argv)});
+      batch_.push_back({BatchStep::kAuth, std::move(auth.value())});
     }
     if (Wanted(OptionalCommand::kClient)) {
       batch_.push_back(
