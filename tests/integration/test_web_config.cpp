@@ -3,6 +3,7 @@
 // hash, /-/healthy open, extra headers, a broken web config on reload, refused handshakes logged.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
+#include <optional>
 
 #include "exporter_process.h"
 #include "redis_server.h"
@@ -41,6 +42,25 @@ CurlResult Curl(const std::string& url, const std::vector<std::string>& args) {
   r.status = code.empty() ? 0 : std::atoi(code.c_str());
   r.headers = ReadFile(out.File("headers"));
   r.body = ReadFile(out.File("body"));
+  return r;
+}
+
+struct SClientResult {
+  std::optional<int> exit_code;  // nullopt: still running after 30 s
+  std::string output;            // stdout and stderr
+};
+
+// One connection with `openssl s_client` to 127.0.0.1:port; stdin is /dev/null, so it closes
+// as soon as the handshake is over.
+SClientResult SClient(int port, const std::vector<std::string>& args) {
+  TempDir out("rte-s-client");
+  std::vector<std::string> argv = {"openssl", "s_client", "-connect",
+                                   "127.0.0.1:" + std::to_string(port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess s_client(argv, out.path());
+  SClientResult r;
+  r.exit_code = s_client.Wait(30s);
+  r.output = s_client.ReadStdout() + s_client.ReadStderr();
   return r;
 }
 
@@ -205,6 +225,39 @@ TEST_CASE("web: client_auth_type admits client certificates as exporter-toolkit 
   }
 }
 
+TEST_CASE("web: a TLS 1.2 session with a client certificate is resumed", "[web]") {
+  // OpenSSL refuses to resume any session ("session id context uninitialized") when the server
+  // asks for certificates and has no session id context; Go's clients resume by default.
+  TestPki pki;
+  WebConfigText web;
+  web.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
+  web.client_auth_type = "RequireAndVerifyClientCert";
+  web.client_ca_file = pki.ca_file();
+  const CertificateFiles client = pki.Issue("scraper", "DNS:scraper", 30, true);
+  WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+  TempDir dir("rte-session");
+  const std::string session = dir.File("session.pem");
+  const std::vector<std::string> args = {"-tls1_2",   "-CAfile", pki.ca_file(), "-cert",
+                                         client.cert, "-key",    client.key};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), args.begin(), args.end());
+    return more;
+  };
+  SClientResult first;
+  REQUIRE(WaitUntil(
+      [&] {
+        first = SClient(exporter.port(), with({"-sess_out", session}));
+        return first.exit_code == 0;
+      },
+      20s));
+  CHECK_THAT(first.output, Catch::Contains("New, TLSv1.2"));
+  const SClientResult resumed = SClient(exporter.port(), with({"-sess_in", session}));
+  INFO(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("Reused, TLSv1.2"));
+  CHECK_THAT(exporter.exporter().ReadStderr(), !Catch::Contains("event=web_tls_handshake_failed"));
+}
+
 TEST_CASE("web: min_version TLS13 refuses TLS 1.2 clients; plain HTTP to HTTPS is logged",
           "[web]") {
   TestPki pki;
@@ -217,14 +270,9 @@ TEST_CASE("web: min_version TLS13 refuses TLS 1.2 clients; plain HTTP to HTTPS i
   REQUIRE(WaitUntil([&] { return Curl(url, tls13).status == 200; }, 20s));
 
   CHECK(Curl(url, {"--cacert", pki.ca_file(), "--tls-max", "1.2"}).status == 0);
-  TempDir out("rte-s-client");
-  Subprocess s_client(
-      {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(exporter.port()), "-tls1_2",
-       "-CAfile", pki.ca_file()},
-      out.path());
-  const auto s_client_exit = s_client.Wait(30s);
-  INFO("openssl s_client: " << s_client.ReadStdout() << s_client.ReadStderr());
-  CHECK((s_client_exit.has_value() && *s_client_exit != 0));
+  const SClientResult tls12 = SClient(exporter.port(), {"-tls1_2", "-CAfile", pki.ca_file()});
+  INFO("openssl s_client: " << tls12.output);
+  CHECK((tls12.exit_code.has_value() && *tls12.exit_code != 0));
   std::string log = LogWith(exporter.exporter(), "reason=\"unsupported protocol\"");
   CHECK_THAT(log, Catch::Contains("event=web_tls_handshake_failed remote=127.0.0.1:"));
   CHECK_THAT(log, Catch::Contains("reason=\"unsupported protocol\""));
