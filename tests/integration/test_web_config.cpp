@@ -227,7 +227,7 @@ TEST_CASE("web: client_auth_type admits client certificates as exporter-toolkit 
 
 TEST_CASE("web: a TLS 1.2 session with a client certificate is resumed", "[web]") {
   // OpenSSL refuses to resume any session ("session id context uninitialized") when the server
-  // asks for certificates and has no session id context; Go's clients resume by default.
+  // asks for certificates and has no session id context; curl and browsers resume sessions.
   TestPki pki;
   WebConfigText web;
   web.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
