@@ -50,7 +50,8 @@ void EnsureFileLimit(size_t targets) {
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
       collector_(store_, status_),
-      poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root) {}
+      poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root),
+      http_(&status_.web_tls_handshake_failures) {}
 
 Daemon::~Daemon() { Stop(); }
 

@@ -512,6 +512,10 @@ WebTlsConfig ParseWebTls(const YAML::Node& node, const std::string& path) {
                  t.client_ca_file = Scalar(value, key_path);
                } else if (key == "client_auth_type") {
                  t.client_auth_type = Scalar(value, key_path);
+                 // exporter-toolkit keeps this older name of RequireAnyClientCert.
+                 if (t.client_auth_type == "RequireClientCert") {
+                   t.client_auth_type = "RequireAnyClientCert";
+                 }
                  bool known = false;
                  for (const char* k : kClientAuthTypes) known |= t.client_auth_type == k;
                  if (!known) {
@@ -530,6 +534,13 @@ WebTlsConfig ParseWebTls(const YAML::Node& node, const std::string& path) {
   if (t.key_file.empty()) Fail(node, path + ".key_file", "is required");
   if (t.client_auth_type.find("Verify") != std::string::npos && t.client_ca_file.empty()) {
     Fail(node, path + ".client_ca_file", "is required with client_auth_type " + t.client_auth_type);
+  }
+  // As exporter-toolkit: a CA file without a policy that asks for certificates would leave
+  // the endpoint open to a user who believes it requires them.
+  if (!t.client_ca_file.empty() && t.client_auth_type == "NoClientCert") {
+    Fail(node, path + ".client_ca_file",
+         "needs a client_auth_type that asks for client certificates "
+         "(RequireAndVerifyClientCert for mutual TLS); NoClientCert would ignore it");
   }
   return t;
 }

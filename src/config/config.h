@@ -122,8 +122,9 @@ struct Config {
 struct WebTlsConfig {
   std::string cert_file;
   std::string key_file;
-  // NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or
-  // RequireAndVerifyClientCert (the last two need client_ca_file).
+  // NoClientCert, RequestClientCert, RequireAnyClientCert (also spelt RequireClientCert),
+  // VerifyClientCertIfGiven or RequireAndVerifyClientCert (the last two need client_ca_file;
+  // client_ca_file needs one but NoClientCert).
   std::string client_auth_type = "NoClientCert";
   std::string client_ca_file;
   std::string min_version = "TLS12";  // TLS12 or TLS13

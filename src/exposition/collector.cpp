@@ -725,6 +725,13 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
                     "over the replicas it is the number of targets in the config.");
     f.Add(status_.shard_targets, {});
   }
+  {
+    FamilyBuilder f(out, "web_tls_handshake_failures_total", MetricType::Counter,
+                    "Connections to the web endpoint closed because their TLS handshake failed "
+                    "(--web.config.file tls_server_config): plain HTTP, no or an untrusted "
+                    "client certificate, a TLS version below min_version. The log says why.");
+    f.Add(static_cast<double>(status_.web_tls_handshake_failures.load()), {});
+  }
   RiskFamilies(out, reports);
   HealthFamilies(out, reports);
   PoolFamilies(out, reports);

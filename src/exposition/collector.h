@@ -6,6 +6,7 @@
 #include <prometheus/metric_family.h>
 
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "exposition/report_store.h"
@@ -17,6 +18,7 @@ struct ExporterStatus {
   std::atomic<bool> config_last_reload_successful{true};
   std::atomic<double> config_last_reload_success_timestamp{0};
   std::atomic<int> shard_targets{0};  // targets of the config this replica polls
+  std::atomic<std::uint64_t> web_tls_handshake_failures{0};  // counted by the HTTP server
 };
 
 class ReportCollector : public prometheus::Collectable {

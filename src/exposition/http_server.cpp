@@ -1,5 +1,6 @@
 #include "exposition/http_server.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -9,6 +10,9 @@
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <zlib.h>
@@ -89,6 +93,52 @@ double QValue(std::string_view params) {
     return q;
   }
   return 1;
+}
+
+Nanos SteadyNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// "127.0.0.1:54321" or "[::1]:54321": the peer of socket `fd`, for a log line.
+std::string PeerAddress(int fd) {
+  sockaddr_storage addr{};
+  socklen_t length = sizeof(addr);
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
+    return "unknown";
+  }
+  char host[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  return "unknown";
+}
+
+// Why the handshake of `ssl` failed, in OpenSSL's words: its reason strings are constants
+// ("peer did not return a certificate", "unsupported protocol", "http request"), never a
+// secret, and few, so they also key the log limiter.
+std::string HandshakeFailureReason(const SSL* ssl, int ssl_error) {
+  const unsigned long error = ERR_peek_error();
+  if (error == 0) {
+    return ssl_error == SSL_ERROR_SYSCALL ? "connection closed or reset during the handshake"
+                                          : "handshake failed";
+  }
+  const char* text = ERR_reason_error_string(error);
+  std::string reason = text != nullptr ? text : "error " + std::to_string(ERR_GET_REASON(error));
+  if (ERR_GET_LIB(error) == ERR_LIB_SSL &&
+      ERR_GET_REASON(error) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    reason += ": ";
+    reason += X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+  }
+  return reason;
 }
 
 // Nagle's algorithm holds back a response's last partial segment until the client ACKs the
@@ -190,7 +240,8 @@ std::string GzipCompress(std::string_view text) {
   return rc == Z_STREAM_END ? out : std::string();
 }
 
-HttpServer::HttpServer() {
+HttpServer::HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures)
+    : tls_handshake_failures_(tls_handshake_failures) {
   evthread_use_pthreads();  // Stop() breaks the loop from another thread
   base_ = event_base_new();
   http_ = evhttp_new(base_);
@@ -248,10 +299,35 @@ bufferevent* HttpServer::NewConnection(event_base* base, void* self) {
   if (!security || !security->tls) return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
   SSL* ssl = SSL_new(security->tls.get());
   if (ssl == nullptr) return nullptr;  // evhttp drops the connection
+  SSL_set_app_data(ssl, self);
+  SSL_set_info_callback(ssl, &HttpServer::OnTlsInfo);
   bufferevent* bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                     BEV_OPT_CLOSE_ON_FREE);
   if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   return bev;
+}
+
+void HttpServer::OnTlsInfo(const ssl_st* ssl, int where, int ret) {
+  // The handshake function returned: done (ret 1), waiting for the socket, or failed.
+  if ((where & SSL_CB_EXIT) == 0 || ret > 0) return;
+  const int error = SSL_get_error(ssl, ret);
+  if (error != SSL_ERROR_SSL && error != SSL_ERROR_SYSCALL && error != SSL_ERROR_ZERO_RETURN) {
+    return;
+  }
+  auto* server = static_cast<HttpServer*>(SSL_get_app_data(ssl));
+  if (server == nullptr) return;
+  if (server->tls_handshake_failures_ != nullptr) {
+    server->tls_handshake_failures_->fetch_add(1, std::memory_order_relaxed);
+  }
+  const std::string reason = HandshakeFailureReason(ssl, error);
+  // One line per reason and interval: a client without its certificate does not hide the
+  // plain-HTTP scraper next to it.
+  const auto decision =
+      server->refusals_log_.Occurred("web_tls_handshake_failed " + reason, SteadyNow());
+  if (decision.log) {
+    spdlog::warn("event=web_tls_handshake_failed remote={} reason=\"{}\" repeats_suppressed={}",
+                 PeerAddress(SSL_get_fd(ssl)), reason, decision.suppressed);
+  }
 }
 
 void HttpServer::GuardedDispatch(evhttp_request* req, void* self) {
@@ -270,10 +346,7 @@ void HttpServer::GuardedDispatch(evhttp_request* req, void* self) {
         evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (!open && security->auth.enabled() &&
         (authorization == nullptr || !security->auth.Allows(authorization))) {
-      const Nanos now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch())
-                            .count();
-      const auto decision = server->auth_failures_log_.Occurred("web_auth_failed", now);
+      const auto decision = server->refusals_log_.Occurred("web_auth_failed", SteadyNow());
       if (decision.log) {
         // Never the credentials: only whether any were sent.
         spdlog::warn("event=web_auth_failed credentials={} repeats_suppressed={}",

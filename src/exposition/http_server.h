@@ -2,6 +2,8 @@
 // Responses go out in one write on TCP_NODELAY sockets, gzip-compressed when the client asks.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +19,7 @@ struct bufferevent;
 struct event_base;
 struct evhttp;
 struct evhttp_request;
+struct ssl_st;
 
 namespace rte {
 
@@ -40,7 +43,8 @@ class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const std::string& method)>;
 
-  HttpServer();
+  // `tls_handshake_failures` (optional) counts connections whose web TLS handshake failed.
+  explicit HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -60,6 +64,9 @@ class HttpServer {
   // check and headers before a request is dispatched.
   static bufferevent* NewConnection(event_base* base, void* self);
   static void GuardedDispatch(evhttp_request* req, void* self);
+  // OpenSSL's info callback of every web TLS connection: evhttp closes a connection whose
+  // handshake failed without telling anyone, so the failure is counted and logged here.
+  static void OnTlsInfo(const ssl_st* ssl, int where, int ret);
   std::shared_ptr<const WebSecurity> security() const;
 
   event_base* base_ = nullptr;
@@ -68,7 +75,8 @@ class HttpServer {
   std::thread thread_;
   mutable std::mutex security_mu_;
   std::shared_ptr<const WebSecurity> security_;
-  LogLimiter auth_failures_log_;  // HTTP thread only
+  LogLimiter refusals_log_;  // refused requests and handshakes; HTTP thread only
+  std::atomic<std::uint64_t>* tls_handshake_failures_;
 };
 
 }  // namespace rte

@@ -96,14 +96,26 @@ Result<std::shared_ptr<const WebSecurity>> LoadWebSecurity(const WebConfig& conf
     mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   }
   if (!t.client_ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(ctx.get(), t.client_ca_file.c_str(), nullptr) != 1) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(t.client_ca_file.c_str());
+    if (SSL_CTX_load_verify_locations(ctx.get(), t.client_ca_file.c_str(), nullptr) != 1 ||
+        names == nullptr) {
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
       ERR_clear_error();
       return Out::Error("tls_server_config.client_ca_file " + t.client_ca_file +
                         ": cannot read PEM certificates");
     }
+    // The certificate request names these CAs, as Go's server does: a client holding several
+    // certificates (a browser, Go's GetClientCertificate) picks one they signed.
+    SSL_CTX_set_client_CA_list(ctx.get(), names);
   }
+  // Without a session id context OpenSSL refuses every resumed session once client
+  // certificates are asked for ("session id context uninitialized").
+  static constexpr unsigned char kSessionContext[] = "redis-timeout-exporter";
+  SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof(kSessionContext) - 1);
+  // exporter-toolkit maps client_auth_type onto Go's tls.ClientAuthType: Request and RequireAny
+  // accept any certificate unverified; VerifyClientCertIfGiven and RequireAndVerifyClientCert
+  // verify against client_ca_file.
   const bool verify = t.client_auth_type.find("Verify") != std::string::npos;
-  // Request/RequireAny: any certificate is accepted, as exporter-toolkit does.
   SSL_verify_cb accept_any = [](int, X509_STORE_CTX*) -> int { return 1; };
   SSL_CTX_set_verify(ctx.get(), mode, verify ? nullptr : accept_any);
   security->tls = std::move(ctx);

@@ -1,7 +1,9 @@
-// --web.config.file against the real daemon, spoken to by curl: HTTPS with the test CA, basic
-// auth with a bcrypt hash, /-/healthy open, extra headers, and a broken web config on reload.
+// --web.config.file against the real daemon, spoken to by curl and openssl s_client: HTTPS with
+// the test CA, client certificates by client_auth_type, min_version, basic auth with a bcrypt
+// hash, /-/healthy open, extra headers, a broken web config on reload, refused handshakes logged.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <catch2/catch.hpp>
+#include <optional>
 
 #include "exporter_process.h"
 #include "redis_server.h"
@@ -9,6 +11,7 @@
 #include "temp_dir.h"
 #include "test_pki.h"
 #include "wait_until.h"
+#include "web_exporter.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
@@ -42,10 +45,36 @@ CurlResult Curl(const std::string& url, const std::vector<std::string>& args) {
   return r;
 }
 
-std::string WebConfig(const CertificateFiles& cert, const std::string& hash) {
-  return "tls_server_config:\n  cert_file: " + cert.cert + "\n  key_file: " + cert.key +
-         "\nbasic_auth_users:\n  " + kUser + ": '" + hash +
-         "'\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n";
+struct SClientResult {
+  std::optional<int> exit_code;  // nullopt: still running after 30 s
+  std::string output;            // stdout and stderr
+};
+
+// One connection with `openssl s_client` to 127.0.0.1:port; stdin is /dev/null, so it closes
+// as soon as the handshake is over.
+SClientResult SClient(int port, const std::vector<std::string>& args) {
+  TempDir out("rte-s-client");
+  std::vector<std::string> argv = {"openssl", "s_client", "-connect",
+                                   "127.0.0.1:" + std::to_string(port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess s_client(argv, out.path());
+  SClientResult r;
+  r.exit_code = s_client.Wait(30s);
+  r.output = s_client.ReadStdout() + s_client.ReadStderr();
+  return r;
+}
+
+// The daemon's log once it holds `text` (a log line is written as the connection closes,
+// which the client may see first); the log as it is after 10 s otherwise.
+std::string LogWith(ExporterProcess& exporter, const std::string& text) {
+  std::string log;
+  WaitUntil(
+      [&] {
+        log = exporter.ReadStderr();
+        return log.find(text) != std::string::npos;
+      },
+      10s);
+  return log;
 }
 
 }  // namespace
@@ -53,17 +82,18 @@ std::string WebConfig(const CertificateFiles& cert, const std::string& hash) {
 TEST_CASE("web: HTTPS with basic auth; /-/healthy open; a broken web config keeps the old one",
           "[web]") {
   TestPki pki;
-  const CertificateFiles cert = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
-  TempDir dir;
-  const std::string web = dir.WriteFile("web.yml", WebConfig(cert, BcryptHash(kPassword)));
+  WebConfigText web_config;
+  web_config.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
+  web_config.basic_auth_users = {{kUser, BcryptHash(kPassword)}};
+  web_config.headers = {{"X-Frame-Options", "deny"}};
   RedisServer redis;
-  ExporterOptions options;
-  options.wait_healthy = false;
-  options.extra_args = {"--web.config.file=" + web};
-  ExporterProcess exporter = StartExporter(
+  WebExporter web_exporter(
+      RTE_EXPORTER_BINARY,
       "poll_interval: 250ms\ntargets:\n  - name: cache\n    address: " + redis.address() + "\n",
-      options);
-  const std::string base = "https://127.0.0.1:" + std::to_string(exporter.port());
+      web_config.Yaml());
+  ExporterProcess& exporter = web_exporter.exporter();
+  const std::string& web = web_exporter.web_config_path();
+  const std::string base = web_exporter.HttpsUrl("");
   const std::vector<std::string> ca = {"--cacert", pki.ca_file()};
   auto with = [&](std::vector<std::string> more) {
     more.insert(more.begin(), ca.begin(), ca.end());
@@ -116,6 +146,9 @@ TEST_CASE("web: HTTPS with basic auth; /-/healthy open; a broken web config keep
   CHECK(Curl(plain + "/-/healthy", {}).status == 200);
   const std::string log = exporter.ReadStderr();
   CHECK_THAT(log, !Catch::Contains(kPassword));
+  // The refused handshakes above (curl without the CA, plain HTTP) are logged, once a reason.
+  CHECK_THAT(log, Catch::Contains("event=web_tls_handshake_failed remote=127.0.0.1:"));
+  CHECK_THAT(log, Catch::Contains("reason=\"http request\""));
   // Many refused requests, one log line (then a summary at most every five minutes).
   const auto first = log.find("event=web_auth_failed");
   REQUIRE(first != std::string::npos);
@@ -132,4 +165,123 @@ TEST_CASE("web: a broken web config at start is a startup error", "[web]") {
   CHECK(run.exit_code == 1);
   CHECK_THAT(run.stderr_text,
              Catch::Contains("web.yml:1:20: tls_server_config.key_file: is required"));
+}
+
+TEST_CASE("web: client_auth_type admits client certificates as exporter-toolkit does", "[web]") {
+  TestPki pki;  // signs the server's certificate and the clients it trusts
+  TestPki other("another CA");
+  const CertificateFiles server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
+  const CertificateFiles trusted = pki.Issue("scraper", "DNS:scraper", 30, true);
+  const CertificateFiles stranger = other.Issue("stranger", "DNS:stranger", 30, true);
+  // Go's tls.ClientAuthType, which exporter-toolkit maps these names onto: whether a client
+  // without a certificate, and one with a certificate of another CA, is served.
+  struct Case {
+    const char* type;
+    bool without_cert;
+    bool other_ca;
+  };
+  const Case cases[] = {
+      {"NoClientCert", true, true},
+      {"RequestClientCert", true, true},
+      {"RequireAnyClientCert", false, true},
+      {"VerifyClientCertIfGiven", true, false},
+      {"RequireAndVerifyClientCert", false, false},
+  };
+  const std::vector<std::string> ca = {"--cacert", pki.ca_file()};
+  auto with_cert = [&](const CertificateFiles& cert) {
+    std::vector<std::string> args = ca;
+    args.insert(args.end(), {"--cert", cert.cert, "--key", cert.key});
+    return args;
+  };
+  for (const Case& c : cases) {
+    INFO("client_auth_type: " << c.type);
+    WebConfigText web;
+    web.server = server;
+    web.client_auth_type = c.type;
+    if (std::string(c.type) != "NoClientCert") web.client_ca_file = pki.ca_file();
+    WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+    const std::string url = exporter.HttpsUrl("/metrics");
+    // Every type serves a client whose certificate client_ca_file signed.
+    REQUIRE(WaitUntil([&] { return Curl(url, with_cert(trusted)).status == 200; }, 20s));
+    CHECK((Curl(url, ca).status == 200) == c.without_cert);
+    CHECK((Curl(url, with_cert(stranger)).status == 200) == c.other_ca);
+
+    std::string log = exporter.exporter().ReadStderr();
+    if (!c.without_cert) {
+      log = LogWith(exporter.exporter(), "reason=\"peer did not return a certificate\"");
+      CHECK_THAT(log, Catch::Contains("event=web_tls_handshake_failed remote=127.0.0.1:"));
+      CHECK_THAT(log, Catch::Contains("reason=\"peer did not return a certificate\""));
+    }
+    if (!c.other_ca) {
+      log = LogWith(exporter.exporter(), "reason=\"certificate verify failed");
+      CHECK_THAT(log, Catch::Contains("reason=\"certificate verify failed: unable to get local "
+                                      "issuer certificate\""));
+    }
+    const int refused = (c.without_cert ? 0 : 1) + (c.other_ca ? 0 : 1);
+    CurlResult metrics = Curl(url, with_cert(trusted));
+    CHECK_THAT(metrics.body, Catch::Contains("redis_timeout_web_tls_handshake_failures_total " +
+                                             std::to_string(refused) + "\n"));
+    if (refused == 0) CHECK_THAT(log, !Catch::Contains("event=web_tls_handshake_failed"));
+  }
+}
+
+TEST_CASE("web: a TLS 1.2 session with a client certificate is resumed", "[web]") {
+  // OpenSSL refuses to resume any session ("session id context uninitialized") when the server
+  // asks for certificates and has no session id context; curl and browsers resume sessions.
+  TestPki pki;
+  WebConfigText web;
+  web.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
+  web.client_auth_type = "RequireAndVerifyClientCert";
+  web.client_ca_file = pki.ca_file();
+  const CertificateFiles client = pki.Issue("scraper", "DNS:scraper", 30, true);
+  WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+  TempDir dir("rte-session");
+  const std::string session = dir.File("session.pem");
+  const std::vector<std::string> args = {"-tls1_2",   "-CAfile", pki.ca_file(), "-cert",
+                                         client.cert, "-key",    client.key};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), args.begin(), args.end());
+    return more;
+  };
+  SClientResult first;
+  REQUIRE(WaitUntil(
+      [&] {
+        first = SClient(exporter.port(), with({"-sess_out", session}));
+        return first.exit_code == 0;
+      },
+      20s));
+  CHECK_THAT(first.output, Catch::Contains("New, TLSv1.2"));
+  const SClientResult resumed = SClient(exporter.port(), with({"-sess_in", session}));
+  INFO(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("Reused, TLSv1.2"));
+  CHECK_THAT(exporter.exporter().ReadStderr(), !Catch::Contains("event=web_tls_handshake_failed"));
+}
+
+TEST_CASE("web: min_version TLS13 refuses TLS 1.2 clients; plain HTTP to HTTPS is logged",
+          "[web]") {
+  TestPki pki;
+  WebConfigText web;
+  web.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
+  web.min_version = "TLS13";
+  WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+  const std::string url = exporter.HttpsUrl("/metrics");
+  const std::vector<std::string> tls13 = {"--cacert", pki.ca_file(), "--tlsv1.3"};
+  REQUIRE(WaitUntil([&] { return Curl(url, tls13).status == 200; }, 20s));
+
+  CHECK(Curl(url, {"--cacert", pki.ca_file(), "--tls-max", "1.2"}).status == 0);
+  const SClientResult tls12 = SClient(exporter.port(), {"-tls1_2", "-CAfile", pki.ca_file()});
+  INFO("openssl s_client: " << tls12.output);
+  CHECK((tls12.exit_code.has_value() && *tls12.exit_code != 0));
+  std::string log = LogWith(exporter.exporter(), "reason=\"unsupported protocol\"");
+  CHECK_THAT(log, Catch::Contains("event=web_tls_handshake_failed remote=127.0.0.1:"));
+  CHECK_THAT(log, Catch::Contains("reason=\"unsupported protocol\""));
+
+  CHECK(exporter.exporter().Get("/metrics").status != 200);
+  log = LogWith(exporter.exporter(), "reason=\"http request\"");
+  CHECK_THAT(log, Catch::Contains("reason=\"http request\""));
+  // The TLS 1.3 client is still served, and the refusals (curl, s_client, plain HTTP) counted.
+  CurlResult metrics = Curl(url, tls13);
+  CHECK(metrics.status == 200);
+  CHECK_THAT(metrics.body, Catch::Contains("redis_timeout_web_tls_handshake_failures_total 3\n"));
 }

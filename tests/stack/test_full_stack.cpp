@@ -30,6 +30,7 @@
 #include "temp_dir.h"
 #include "test_pki.h"
 #include "wait_until.h"
+#include "web_exporter.h"
 
 using namespace rte::testing;
 using namespace std::chrono_literals;
@@ -335,18 +336,15 @@ TEST_CASE("full stack: Prometheus scrapes the exporter over HTTPS with basic aut
   REQUIRE(access("/usr/bin/prometheus", X_OK) == 0);
   TempDir dir("rte-stack-web");
   TestPki pki;
-  const CertificateFiles cert = pki.Issue("exporter", "IP:127.0.0.1");
   const std::string password = "rte-stack-Pa55word";
-  const std::string web = dir.WriteFile(
-      "web.yml", "tls_server_config: {cert_file: " + cert.cert + ", key_file: " + cert.key +
-                     "}\nbasic_auth_users:\n  prometheus: '" + BcryptHash(password) + "'\n");
+  WebConfigText web;
+  web.server = pki.Issue("exporter", "IP:127.0.0.1");
+  web.basic_auth_users = {{"prometheus", BcryptHash(password)}};
   RedisServer redis;
-  ExporterOptions options;
-  options.wait_healthy = false;
-  options.extra_args = {"--web.config.file=" + web};
-  ExporterProcess exporter = StartExporter(
+  WebExporter exporter(
+      RTE_EXPORTER_BINARY,
       "poll_interval: 250ms\ntargets:\n  - {name: cache-1, address: '" + redis.address() + "'}\n",
-      options);
+      web.Yaml());
   const std::string password_file = dir.WriteFile("password", password);
   const int prom_port = FreeLoopbackPort();
   WriteText(dir.path() + "/prometheus.yml",

@@ -60,6 +60,12 @@ http_server_config:
   REQUIRE(web.value().headers.size() == 2);
   CHECK(web.value().headers[0].first == "X-Frame-Options");
   CHECK(ParseWebConfig("", "web.yml").ok());
+  // exporter-toolkit's older name of RequireAnyClientCert.
+  auto old_name = ParseWebConfig(
+      "tls_server_config: {cert_file: /c, key_file: /k, client_auth_type: RequireClientCert}\n",
+      "web.yml");
+  REQUIRE(old_name.ok());
+  CHECK(old_name.value().tls->client_auth_type == "RequireAnyClientCert");
 }
 
 TEST_CASE("web config errors name file, line, column and key", "[web]") {
@@ -79,6 +85,8 @@ TEST_CASE("web config errors name file, line, column and key", "[web]") {
       {"tls_server_config: {cert_file: /c, key_file: /k, client_auth_type: "
        "RequireAndVerifyClientCert}\n",
        "tls_server_config.client_ca_file: is required"},
+      {"tls_server_config: {cert_file: /c, key_file: /k, client_ca_file: /ca}\n",
+       "tls_server_config.client_ca_file: needs a client_auth_type"},
       {"basic_auth: {}\n", "web.yml:1:1: basic_auth: unknown key"},
   };
   for (const Case& c : cases) {
