@@ -489,9 +489,9 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "tcp_mss_bytes", MetricType::Gauge,
                     "Largest segment the probe's TCP connection sends (TCP_INFO tcpi_snd_mss). "
-                    "Below path MTU minus 40 (1460 on Ethernet), or large payloads much slower "
-                    "than PING: check the path with ping -M do -s 1472 and the MSS clamping of "
-                    "tunnels and VPNs.");
+                    "Below the path MTU minus 52 (1448 on Ethernet with TCP timestamps), or large "
+                    "payloads much slower than PING: check the path with ping -M do -s 1472 and "
+                    "the MSS clamping of tunnels and VPNs.");
     for (const auto& r : reports) {
       if (r->probe.tcp_mss_bytes) f.Add(*r->probe.tcp_mss_bytes, {T(*r)});
     }
