@@ -7,6 +7,15 @@
     [if std.objectHas($._config.alertFor, name) then 'for']: $._config.alertFor[name],
     annotations+: { runbook_url: $._config.runbookBase + name + '.md' },
   },
+  // The path's own witnesses, quoted by both network alerts: packet loss on the probe socket,
+  // and the large-payload probe (much slower than PING: an MTU black hole or fragmentation).
+  local pathWitnesses = 'TCP retransmits in the last 5 minutes {{ with printf ' +
+                        "\"increase(redis_timeout_tcp_retransmits_total{target='%s',instance='%s'}[5m])\" " +
+                        '$labels.target $labels.instance | query }}{{ . | first | value | printf ' +
+                        '"%.0f" }}{{ else }}unknown{{ end }}, 4 KiB ECHO round trip {{ with printf ' +
+                        "\"redis_timeout_large_payload_rtt_seconds{target='%s',instance='%s'}\" " +
+                        '$labels.target $labels.instance | query }}{{ . | first | value | ' +
+                        'humanizeDuration }}{{ else }}unknown{{ end }}',
 
   prometheusAlerts+:: {
     groups+: [{
@@ -228,8 +237,9 @@
                          'humanizeDuration }}{{ else }}unknown{{ end }}; kernel TCP RTT {{ with printf ' +
                          "\"redis_timeout_tcp_rtt_seconds{target='%s',instance='%s'}\" $labels.target " +
                          '$labels.instance | query }}{{ . | first | value | humanizeDuration }}{{ else ' +
-                         '}}unknown{{ end }}. The path to Redis is slow; slow commands are already ' +
-                         'subtracted.',
+                         '}}unknown{{ end }}; ' + pathWitnesses + ' (many times the PING p50: large ' +
+                         'packets stall, check the MTU). The path to Redis is slow; slow commands are ' +
+                         'already subtracted.',
             triage_url: 'http://{{ $labels.instance }}/triage',
           },
         }),
@@ -252,8 +262,8 @@
                          'humanizeDuration }}{{ else }}unknown{{ end }} against a client timeout of {{ ' +
                          "with printf \"redis_timeout_client_timeout_seconds{target='%s',instance='%s'}\" " +
                          '$labels.target $labels.instance | query }}{{ . | first | value | ' +
-                         'humanizeDuration }}{{ else }}unknown{{ end }}, not explained by slow commands. ' +
-                         'Application calls are timing out or about to.',
+                         'humanizeDuration }}{{ else }}unknown{{ end }}, not explained by slow commands; ' +
+                         pathWitnesses + '. Application calls are timing out or about to.',
             triage_url: 'http://{{ $labels.instance }}/triage',
           },
         }),

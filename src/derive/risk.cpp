@@ -370,7 +370,8 @@ CauseRisk Network(const Window& w, const TargetConfig& cfg, const Stalls& stalls
                                          Pct(std::min(1.0, stalls.longest / *now.ping_tail)),
                                          stalls.longest_witness));
     }
-    if (now.tcp_rtt && *now.ping_tail > budget && *now.ping_tail > 10 * *now.tcp_rtt) {
+    if (now.tcp_rtt && *now.ping_tail > budget &&
+        *now.ping_tail > kPingOverTcpRttMultiple * *now.tcp_rtt) {
       out.evidence.push_back(fmt::format(
           "kernel TCP RTT {} while the PING tail is {}: the delay is not on the TCP path itself (a "
           "busy server, or a proxy in between)",
@@ -783,8 +784,8 @@ CauseRisk Backlog(const Window& w, const TargetConfig& cfg, const Churn& churn,
       }
       out.evidence.push_back(fmt::format(
           "{:.0f} listen-queue overflows on this host, not attributed to this target (its queue "
-          "peaked below 90%, its {:.0f} connections/s cannot fill it){}",
-          *overflows, burst_rate,
+          "peaked below {}, its {:.0f} connections/s cannot fill it){}",
+          *overflows, Pct(kOwnQueueFullRatio), burst_rate,
           elsewhere.empty() ? "" : fmt::format("; other listeners were full: port {}", elsewhere)));
     }
   }

@@ -64,6 +64,9 @@ inline constexpr double kRetransmitsCrit = 10;
 // A large-payload round trip this many times the small one (and over latency_budget) is a
 // path that stalls big packets: an MTU black hole or a lossy link.
 inline constexpr double kLargePayloadSlowMultiple = 10;
+// A PING tail over latency_budget and this many times the probe socket's kernel TCP RTT is
+// delay the TCP path did not add: a busy server, or a proxy in between (evidence only).
+inline constexpr double kPingOverTcpRttMultiple = 10;
 // A Redis process with this much of its memory in swap stalls on page faults: blocking warns.
 inline constexpr double kSwapWarnBytes = 64.0 * 1024 * 1024;
 // The least time Redis' event loop takes to come back to accept() during a connection storm:

@@ -369,14 +369,20 @@ void BlockingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                "instance, disable transparent huge pages, move persistence to a replica.",
                [](const RedisSignals& s) { return s.fork_duration_seconds; });
   SignalFamily(out, reports, "forks_total", MetricType::Counter,
-               "Forks for BGSAVE, AOF rewrite or full syncs (INFO stats total_forks).",
+               "Forks for BGSAVE, AOF rewrite or full syncs (INFO stats total_forks). Each one "
+               "blocks Redis for fork_duration_seconds; more than a few an hour: space out the "
+               "save points (CONFIG GET save), raise auto-aof-rewrite-percentage, check for "
+               "replicas resyncing (raise repl-backlog-size).",
                [](const RedisSignals& s) { return s.forks_total; });
   SignalFamily(out, reports, "bgsave_in_progress", MetricType::Gauge,
                "1 while a BGSAVE runs (INFO persistence rdb_bgsave_in_progress): copy-on-write "
                "memory and disk I/O compete with Redis.",
                [](const RedisSignals& s) { return s.bgsave_in_progress; });
   SignalFamily(out, reports, "aof_rewrite_in_progress", MetricType::Gauge,
-               "1 while an AOF rewrite runs (INFO persistence aof_rewrite_in_progress).",
+               "1 while an AOF rewrite runs (INFO persistence aof_rewrite_in_progress): the fork "
+               "and the rewrite's disk I/O compete with Redis. Often: raise "
+               "auto-aof-rewrite-percentage and auto-aof-rewrite-min-size; fsync stalls during "
+               "it: no-appendfsync-on-rewrite yes, or persistence on a replica.",
                [](const RedisSignals& s) { return s.aof_rewrite_in_progress; });
   SignalFamily(out, reports, "aof_delayed_fsync_total", MetricType::Counter,
                "Times an AOF fsync was delayed because the previous one was still running (INFO "
@@ -412,7 +418,8 @@ void BlockingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                [](const LatencyEvent& e) { return e.latest_seconds; });
   event_family("latency_event_max_seconds",
                "Worst spike of each latency-monitor event class since the monitor was reset "
-               "(LATENCY LATEST max).",
+               "(LATENCY LATEST max). Near client_timeout: that event class can block every "
+               "client; LATENCY DOCTOR names the remedy, LATENCY RESET starts afresh after a fix.",
                [](const LatencyEvent& e) { return e.max_seconds; });
   event_family("latency_event_timestamp_seconds",
                "Unix time of each latency-monitor event class' latest spike (LATENCY LATEST). "
@@ -481,7 +488,10 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
   {
     FamilyBuilder f(out, "tcp_mss_bytes", MetricType::Gauge,
-                    "Largest segment the probe's TCP connection sends (TCP_INFO tcpi_snd_mss).");
+                    "Largest segment the probe's TCP connection sends (TCP_INFO tcpi_snd_mss). "
+                    "Below the path MTU minus 52 (1448 on Ethernet with TCP timestamps), or large "
+                    "payloads much slower than PING: check the path with ping -M do -s 1472 and "
+                    "the MSS clamping of tunnels and VPNs.");
     for (const auto& r : reports) {
       if (r->probe.tcp_mss_bytes) f.Add(*r->probe.tcp_mss_bytes, {T(*r)});
     }

@@ -1,9 +1,12 @@
-// Black-box tests of managed-Redis fallbacks: refused CONFIG/SLOWLOG/CLIENT keep the target up.
+// Black-box tests of managed-Redis fallbacks: refused CONFIG/SLOWLOG/CLIENT/LATENCY keep the
+// target up.
 #define CATCH_CONFIG_ENABLE_OPTIONAL_STRINGMAKER
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "exporter_process.h"
 #include "redis_server.h"
@@ -51,6 +54,19 @@ int LinesMentioning(const std::string& log, const std::string& target, const std
   return n;
 }
 
+// An exporter polling `redis` as ACL user `monitor` (kLimitedUserConfig), who may run every
+// command but the `denied` ones; its password file lives in `secrets`.
+ExporterProcess StartAsLimitedUser(RedisServer& redis, const TempDir& secrets,
+                                   const std::vector<std::string>& denied) {
+  std::vector<std::string> acl = {"ACL",           "SETUSER", "monitor", "on",
+                                  ">monitor-pass", "~*",      "+@all"};
+  for (const auto& command : denied) acl.push_back("-" + command);
+  REQUIRE(redis.Command(acl).str == "OK");
+  return StartExporter(Substitute(
+      kLimitedUserConfig, {{"redis", redis.address()},
+                           {"password_file", secrets.WriteFile("password", "monitor-pass")}}));
+}
+
 }  // namespace
 
 TEST_CASE("daemon: rename-command CONFIG \"\" falls back to INFO", "[daemon][fallback]") {
@@ -89,14 +105,9 @@ TEST_CASE("daemon: rename-command CONFIG \"\" falls back to INFO", "[daemon][fal
 
 TEST_CASE("daemon: an ACL user without CONFIG, SLOWLOG and CLIENT LIST", "[daemon][fallback]") {
   RedisServer redis({"--maxclients", "123"});
-  REQUIRE(redis
-              .Command({"ACL", "SETUSER", "monitor", "on", ">monitor-pass", "~*", "+@all",
-                        "-config", "-slowlog", "-client|list"})
-              .str == "OK");
   TempDir secrets;
-  ExporterProcess exporter = StartExporter(Substitute(
-      kLimitedUserConfig, {{"redis", redis.address()},
-                           {"password_file", secrets.WriteFile("password", "monitor-pass")}}));
+  ExporterProcess exporter =
+      StartAsLimitedUser(redis, secrets, {"config", "slowlog", "client|list"});
   auto supported = [](const std::string& command) {
     return Labels{{"target", "limited"}, {"command", command}};
   };
@@ -115,4 +126,45 @@ TEST_CASE("daemon: an ACL user without CONFIG, SLOWLOG and CLIENT LIST", "[daemo
   CHECK(m.Value("redis_timeout_maxclients", target) == 123.0);
   CHECK(m.Value("redis_timeout_maxmemory_bytes", target) == 0.0);
   CHECK(m.Value("redis_timeout_memory_used_bytes", target) > 0.0);
+}
+
+TEST_CASE("daemon: an ACL user without LATENCY", "[daemon][fallback]") {
+  // The latency monitor on, so the only reason LATENCY LATEST yields nothing is the refusal.
+  RedisServer redis({"--latency-monitor-threshold", "100"});
+  TempDir secrets;
+  ExporterProcess exporter = StartAsLimitedUser(redis, secrets, {"latency"});
+  auto supported = [](const std::string& command) {
+    return Labels{{"target", "limited"}, {"command", command}};
+  };
+  auto risk = [](const std::string& cause) {
+    return Labels{{"target", "limited"}, {"cause", cause}};
+  };
+  const Labels target{{"target", "limited"}};
+  REQUIRE(
+      exporter.WaitForMetric("redis_timeout_command_supported", supported("latency"), Equals(0)));
+  // The other causes are still judged once the probe has round trips and two polls.
+  REQUIRE(exporter.WaitForScrape(
+      [&](const MetricsText& m) {
+        for (const char* cause : {"pool", "network", "memory", "slowlog"}) {
+          if (!m.Has("redis_timeout_risk", risk(cause))) return false;
+        }
+        return true;
+      },
+      10s, "pool, network, memory and slowlog judged"));
+  REQUIRE(exporter.WaitForPolls("limited", 3));
+  MetricsText m = exporter.ScrapeMetrics();
+  INFO(m.text());
+  CHECK(m.Value("redis_timeout_target_up", target) == 1.0);
+  CHECK(m.Value("redis_timeout_command_supported", supported("latency")) == 0.0);
+  for (const char* command : {"config", "slowlog", "client"}) {
+    CHECK(m.Value("redis_timeout_command_supported", supported(command)) == 1.0);
+  }
+  // CONFIG still reads the threshold; the events LATENCY LATEST would give are absent.
+  CHECK(m.Value("redis_timeout_latency_monitor_threshold_seconds", target).value_or(0) ==
+        Approx(0.1));
+  CHECK_FALSE(m.Has("redis_timeout_latency_event_last_seconds"));
+  CHECK(m.Value("redis_timeout_poll_errors_total", {{"target", "limited"}, {"stage", "latency"}})
+            .value_or(0) == 0.0);
+  CHECK_FALSE(
+      m.Has("redis_timeout_risk_missing_info", {{"target", "limited"}, {"cause", "slowlog"}}));
 }

@@ -167,8 +167,10 @@ TEST_CASE("full stack: each fault pages with its cause, and every dashboard quer
   RedisServer slowlog({"--enable-debug-command", "local", "--latency-monitor-threshold", "100"});
   RedisServer backlog({"--tcp-backlog", "4", "--maxclients", "10000"});
   // The healthy one keeps its latency monitor on with one small, old event (20 ms, before the
-  // exporter starts), so the latency-monitor dashboard panel has data for it too.
-  RedisServer healthy({"--enable-debug-command", "local", "--latency-monitor-threshold", "10"});
+  // exporter starts), so the latency-monitor dashboard panel has data for it too; AOF on, so
+  // INFO persistence reports aof_delayed_fsync for the delayed-fsync panel.
+  RedisServer healthy({"--enable-debug-command", "local", "--latency-monitor-threshold", "10",
+                       "--appendonly", "yes"});
   REQUIRE(healthy.Command({"DEBUG", "SLEEP", "0.02"}).str == "OK");
   DelayProxy proxy("127.0.0.1", static_cast<std::uint16_t>(network.port()), 0ms);
   REQUIRE(proxy.Start().ok());

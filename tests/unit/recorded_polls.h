@@ -12,13 +12,15 @@
 
 namespace rte::testing {
 
-// Which commands one poll sends, in TargetPoller::SendBatch's order.
+// Which commands one poll sends, in TargetPoller::SendBatch's order: AUTH, CLIENT SETNAME,
+// INFO, SLOWLOG GET, LATENCY LATEST, CONFIG GET (one per key), CLIENT LIST.
 struct BatchShape {
   bool auth = false;
   std::string username = "";  // AUTH <username> <password> when set
   bool set_name = false;
   bool multi_section_info = true;
   std::string slowlog_count = "128";  // empty: no SLOWLOG GET
+  bool latency = true;                // LATENCY LATEST (false once refused)
   bool config = false;
   bool client_list = false;
 };
@@ -34,8 +36,9 @@ inline std::vector<BatchCommand> MakeBatch(const BatchShape& shape) {
   if (shape.set_name) {
     batch.push_back({BatchStep::kSetName, {"CLIENT", "SETNAME", "redis-timeout-exporter"}});
   }
-  const std::vector<std::string> sections = {"server",     "clients",      "memory",  "stats",
-                                             "errorstats", "commandstats", "keyspace"};
+  // As kInfoSections and kConfigKeys in src/sources/redis/target_poller.cpp.
+  const std::vector<std::string> sections = {"server", "clients",    "memory",       "persistence",
+                                             "stats",  "errorstats", "commandstats", "keyspace"};
   if (shape.multi_section_info) {
     std::vector<std::string> argv = {"INFO"};
     argv.insert(argv.end(), sections.begin(), sections.end());
@@ -46,9 +49,11 @@ inline std::vector<BatchCommand> MakeBatch(const BatchShape& shape) {
   if (!shape.slowlog_count.empty()) {
     batch.push_back({BatchStep::kSlowlog, {"SLOWLOG", "GET", shape.slowlog_count}});
   }
+  if (shape.latency) batch.push_back({BatchStep::kLatencyLatest, {"LATENCY", "LATEST"}});
   if (shape.config) {
-    for (const char* key : {"maxclients", "maxmemory", "maxmemory-policy",
-                            "slowlog-log-slower-than", "slowlog-max-len", "tcp-backlog"}) {
+    for (const char* key :
+         {"maxclients", "maxmemory", "maxmemory-policy", "slowlog-log-slower-than",
+          "slowlog-max-len", "tcp-backlog", "latency-monitor-threshold"}) {
       batch.push_back({BatchStep::kConfigGet, {"CONFIG", "GET", key}});
     }
   }

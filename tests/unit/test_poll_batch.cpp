@@ -22,7 +22,7 @@ constexpr const char* kWrongPassword = "not-the-fixture-secret";
 const BatchShape kHandshake{.auth = true, .set_name = true, .config = true, .client_list = true};
 // A new connection without a password or pools.
 const BatchShape kFirstPoll{.set_name = true, .config = true};
-const BatchShape kSteady{};  // INFO and SLOWLOG GET on an open connection
+const BatchShape kSteady{};  // INFO, SLOWLOG GET and LATENCY LATEST on an open connection
 
 // What the poller ends up believing about each optional command: `answered`, then `refusals`
 // on top (a refusal wins for its family, as TargetPoller::CompleteBatch applies them).
@@ -49,6 +49,7 @@ struct Expected {
   bool config = false;
   bool clients = false;
   bool slowlog = false;
+  bool latency = false;  // LATENCY LATEST answered: the snapshot holds its events
 };
 
 Expected Failed(PollStage stage, std::string message) {
@@ -74,6 +75,9 @@ void Check(const BatchInterpretation& got, const Expected& want) {
     REQUIRE(got.snapshot.has_value());
     CHECK(got.snapshot->info.Text("redis_version") == "7.0.15");
     CHECK(got.snapshot->slowlog.has_value() == want.slowlog);
+    CHECK(got.snapshot->latency_events.has_value() == want.latency);
+    // INFO persistence is asked with the other sections.
+    CHECK(got.snapshot->info.Number("aof_rewrite_in_progress").has_value());
     // CONFIG values and clients are the poller's to carry between its slower polls.
     CHECK_FALSE(got.snapshot->config.has_value());
     CHECK_FALSE(got.snapshot->clients.has_value());
@@ -97,30 +101,41 @@ void Check(const BatchInterpretation& got, const Expected& want) {
 
 TEST_CASE("InterpretBatch on recorded batches", "[poll_batch]") {
   const std::map<OC, bool> all_answered = {
-      {OC::kConfig, true}, {OC::kSlowlog, true}, {OC::kClient, true}};
+      {OC::kConfig, true}, {OC::kSlowlog, true}, {OC::kClient, true}, {OC::kLatency, true}};
   Expected full;
   full.supported = all_answered;
-  full.config_replied = full.config = full.clients = full.slowlog = true;
+  full.config_replied = full.config = full.clients = full.slowlog = full.latency = true;
 
   Expected restarted = full;
   restarted.clients = false;  // no pools: no CLIENT LIST
 
   Expected steady;
-  steady.supported = {{OC::kSlowlog, true}};
-  steady.slowlog = true;
+  steady.supported = {{OC::kSlowlog, true}, {OC::kLatency, true}};
+  steady.slowlog = steady.latency = true;
 
-  Expected loading = restarted;  // INFO, SLOWLOG, CONFIG and CLIENT answer while loading
+  Expected loading = restarted;  // INFO, SLOWLOG, LATENCY, CONFIG and CLIENT answer while loading
 
   Expected renamed;
-  renamed.supported = {{OC::kConfig, false}, {OC::kSlowlog, false}, {OC::kClient, false}};
+  renamed.supported = {
+      {OC::kConfig, false}, {OC::kSlowlog, false}, {OC::kClient, false}, {OC::kLatency, true}};
   renamed.refused = {OC::kConfig, OC::kSlowlog, OC::kClient};
   renamed.config_replied = true;  // asked, so the next CONFIG poll waits config_interval
+  renamed.latency = true;
+
+  // LATENCY renamed away: the poll goes on without latency-monitor events, and the poller
+  // stops asking (the refusal), as for CONFIG and SLOWLOG.
+  Expected latency_refused = restarted;
+  latency_refused.supported[OC::kLatency] = false;
+  latency_refused.refused = {OC::kLatency};
+  latency_refused.latency = false;
 
   // CLIENT SETNAME allowed, CLIENT LIST denied: the refusal wins for the CLIENT family.
   Expected acl = renamed;
 
   Expected slowlog_error;
   slowlog_error.command_errors = {PollStage::kSlowlog};
+  slowlog_error.supported = {{OC::kLatency, true}};
+  slowlog_error.latency = true;
 
   struct Row {
     const char* fixture;
@@ -138,12 +153,13 @@ TEST_CASE("InterpretBatch on recorded batches", "[poll_batch]") {
        {.auth = true, .set_name = true, .config = true},
        Failed(PollStage::kAuth, "refused the username/password (WRONGPASS)")},
       {"maxclients_info_only.resp",
-       {.slowlog_count = ""},
+       {.slowlog_count = "", .latency = false},
        Failed(PollStage::kConnect, "max number of clients reached (maxclients)")},
       // Redis answers the first command at maxclients and closes: the rest never come.
       {"maxclients.resp", kFirstPoll,
        Failed(PollStage::kProtocol, "the server sent fewer replies than commands")},
       {"refused_renamed.resp", {.set_name = true, .config = true, .client_list = true}, renamed},
+      {"refused_latency.resp", kFirstPoll, latency_refused},
       {"refused_acl.resp",
        {.auth = true, .username = "monitor", .set_name = true, .config = true, .client_list = true},
        acl},
@@ -179,6 +195,21 @@ TEST_CASE("InterpretBatch: the full handshake batch fills the snapshot", "[poll_
   CHECK(snap.slowlog->front().id == 2);  // newest first
   CHECK(snap.slowlog->front().command == "debug");
   CHECK(snap.slowlog->front().duration_us >= 22000);
+  // INFO persistence: AOF switched on before the poll, its rewrite the one fork so far.
+  CHECK(snap.info.Number("aof_enabled") == 1.0);
+  CHECK(snap.info.Number("aof_delayed_fsync") == 0.0);
+  CHECK(snap.info.Number("aof_rewrite_in_progress") == 0.0);
+  CHECK(snap.info.Number("rdb_bgsave_in_progress") == 0.0);
+  CHECK(snap.info.Number("total_forks") == 1.0);
+  CHECK(snap.info.Number("latest_fork_usec").value_or(0) > 0);
+  // LATENCY LATEST: the three DEBUG SLEEPs (20-22 ms) over the 10 ms threshold.
+  REQUIRE(snap.latency_events.has_value());
+  REQUIRE(snap.latency_events->size() == 1);
+  const LatencyEvent& event = snap.latency_events->front();
+  CHECK(event.name == "command");
+  CHECK(event.latest_seconds == Approx(0.022).margin(0.002));
+  CHECK(event.max_seconds >= event.latest_seconds);
+  CHECK(event.unix_time > 1'700'000'000);
 
   REQUIRE(got.config.has_value());
   const std::map<std::string, std::string> config = {{"maxclients", "10000"},
@@ -186,7 +217,8 @@ TEST_CASE("InterpretBatch: the full handshake batch fills the snapshot", "[poll_
                                                      {"maxmemory-policy", "noeviction"},
                                                      {"slowlog-log-slower-than", "10000"},
                                                      {"slowlog-max-len", "128"},
-                                                     {"tcp-backlog", "511"}};
+                                                     {"tcp-backlog", "511"},
+                                                     {"latency-monitor-threshold", "10"}};
   CHECK(*got.config == config);
   REQUIRE(got.clients.has_value());
   std::set<std::string> names;
@@ -200,13 +232,14 @@ TEST_CASE("InterpretBatch: recorded replies where another reply was expected", "
   };
   const Reply syntax_error = reply_of("syntax_error.resp");
   const Reply loading_error = reply_of("loading_get.resp");
-  const Reply config_array = reply_of("handshake_full.resp", 4);  // CONFIG GET maxclients
+  const Reply config_array = reply_of("handshake_full.resp", 5);  // CONFIG GET maxclients
   REQUIRE(syntax_error.str == "ERR syntax error");
   REQUIRE(loading_error.str.rfind("LOADING", 0) == 0);
   REQUIRE(config_array.type == Reply::Type::kArray);
   std::vector<Reply> full = ReadRecordedReplies("redis/batches/handshake_full.resp").replies;
   std::vector<Reply> one_short(full.begin(), full.end() - 1);
   const Reply steady_slowlog = reply_of("steady.resp", 1);
+  const Reply steady_latency = reply_of("steady.resp", 2);
 
   Expected single_section = Failed(PollStage::kInfo, "INFO answered: ERR syntax error");
   single_section.info_single_section = true;
@@ -222,22 +255,22 @@ TEST_CASE("InterpretBatch: recorded replies where another reply was expected", "
       // section per call from then on.
       {"INFO with several sections refused",
        kSteady,
-       {syntax_error, steady_slowlog},
+       {syntax_error, steady_slowlog, steady_latency},
        single_section},
       // Already one section per call: the same error is just an INFO failure.
       {"INFO with one section refused",
-       {.multi_section_info = false, .slowlog_count = ""},
+       {.multi_section_info = false, .slowlog_count = "", .latency = false},
        {syntax_error, syntax_error, syntax_error, syntax_error, syntax_error, syntax_error,
-        syntax_error},
+        syntax_error, syntax_error},
        Failed(PollStage::kInfo, "INFO answered: ERR syntax error")},
       // Redis 7.0 answers INFO while loading; a proxy in front of it may not.
       {"LOADING on INFO",
        kSteady,
-       {loading_error, steady_slowlog},
+       {loading_error, steady_slowlog, steady_latency},
        Failed(PollStage::kInfo, "loading its dataset")},
       {"INFO answered with an array",
        kSteady,
-       {config_array, steady_slowlog},
+       {config_array, steady_slowlog, steady_latency},
        Failed(PollStage::kProtocol, "INFO did not answer with text")},
       {"fewer replies than commands", kHandshake, one_short,
        Failed(PollStage::kProtocol, "fewer replies than commands")},
@@ -401,6 +434,7 @@ TEST_CASE("FatalReply: the replies that end a poll before the rest arrive", "[po
       {"AUTH OK", BatchStep::kAuth, reply_of("handshake_full.resp", 0), {}, ""},
       {"INFO text", BatchStep::kInfo, reply_of("handshake_full.resp", 2), {}, ""},
       {"a refusal", BatchStep::kSlowlog, reply_of("refused_acl.resp", 3), {}, ""},
+      {"LATENCY refused", BatchStep::kLatencyLatest, reply_of("refused_latency.resp", 3), {}, ""},
       {"SLOWLOG error", BatchStep::kSlowlog, reply_of("slowlog_error.resp", 1), {}, ""},
       {"LOADING", BatchStep::kInfo, reply_of("loading_get.resp", 0), {}, ""},
       {"INFO refused before 7.0", BatchStep::kInfo, reply_of("syntax_error.resp", 0), {}, ""},

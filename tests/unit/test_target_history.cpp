@@ -17,7 +17,7 @@ constexpr Nanos kSecond = 1'000'000'000;
 constexpr double kWallStart = 1'796'000'000;
 
 const BatchShape kHandshake{.auth = true, .set_name = true, .config = true, .client_list = true};
-const BatchShape kSteady{};  // INFO and SLOWLOG GET on an open connection
+const BatchShape kSteady{};  // INFO, SLOWLOG GET and LATENCY LATEST on an open connection
 const BatchShape kRestarted{.auth = true, .set_name = true, .config = true};
 
 TargetConfig Target(Duration risk_window = std::chrono::seconds(60)) {
