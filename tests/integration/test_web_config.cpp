@@ -88,7 +88,7 @@ TEST_CASE("web: HTTPS with basic auth; /-/healthy open; a broken web config keep
   web_config.headers = {{"X-Frame-Options", "deny"}};
   RedisServer redis;
   WebExporter web_exporter(
-      RTE_EXPORTER_BINARY,
+      ExporterBinary(),
       "poll_interval: 250ms\ntargets:\n  - name: cache\n    address: " + redis.address() + "\n",
       web_config.Yaml());
   ExporterProcess& exporter = web_exporter.exporter();
@@ -199,7 +199,7 @@ TEST_CASE("web: client_auth_type admits client certificates as exporter-toolkit 
     web.server = server;
     web.client_auth_type = c.type;
     if (std::string(c.type) != "NoClientCert") web.client_ca_file = pki.ca_file();
-    WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+    WebExporter exporter(ExporterBinary(), "targets: []\n", web.Yaml());
     const std::string url = exporter.HttpsUrl("/metrics");
     // Every type serves a client whose certificate client_ca_file signed.
     REQUIRE(WaitUntil([&] { return Curl(url, with_cert(trusted)).status == 200; }, 20s));
@@ -234,7 +234,7 @@ TEST_CASE("web: a TLS 1.2 session with a client certificate is resumed", "[web]"
   web.client_auth_type = "RequireAndVerifyClientCert";
   web.client_ca_file = pki.ca_file();
   const CertificateFiles client = pki.Issue("scraper", "DNS:scraper", 30, true);
-  WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+  WebExporter exporter(ExporterBinary(), "targets: []\n", web.Yaml());
   TempDir dir("rte-session");
   const std::string session = dir.File("session.pem");
   const std::vector<std::string> args = {"-tls1_2",   "-CAfile", pki.ca_file(), "-cert",
@@ -264,7 +264,7 @@ TEST_CASE("web: min_version TLS13 refuses TLS 1.2 clients; plain HTTP to HTTPS i
   WebConfigText web;
   web.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
   web.min_version = "TLS13";
-  WebExporter exporter(RTE_EXPORTER_BINARY, "targets: []\n", web.Yaml());
+  WebExporter exporter(ExporterBinary(), "targets: []\n", web.Yaml());
   const std::string url = exporter.HttpsUrl("/metrics");
   const std::vector<std::string> tls13 = {"--cacert", pki.ca_file(), "--tlsv1.3"};
   REQUIRE(WaitUntil([&] { return Curl(url, tls13).status == 200; }, 20s));
