@@ -1,5 +1,6 @@
 #include "app/daemon.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -64,7 +65,15 @@ Status Daemon::Start() {
   http_.Route(options_.telemetry_path, [this](const std::string&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = RenderMetrics(collector_);
+    // Written straight into the response (compressed on the way when asked for): the page is
+    // megabytes of text at 1,000 targets.
+    r.write_body = [this](std::ostream& out) {
+      WriteMetrics(collector_, out);
+      // glibc keeps what each thread frees in that thread's arena for reuse: the families of
+      // this scrape, and the reports the poll thread replaced meanwhile. Hand the free pages
+      // back to the kernel once per scrape, or RSS keeps every high-water mark.
+      malloc_trim(0);
+    };
     return r;
   });
   http_.Route("/triage", [this](const std::string&) {

@@ -12,16 +12,19 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 using Reports = std::vector<std::shared_ptr<const TargetReport>>;
+using FamilySink = ReportCollector::FamilySink;
 
 constexpr const char* kPrefix = "redis_timeout_";
 
-// Builds one family; `fill` adds samples. Families with no samples are left out.
+// Builds one family; `fill` adds samples. Families with no samples are left out. The samples go
+// to the sink in pieces of kPieceMetrics, so a scrape never holds a whole family's structs:
+// at 1,000 targets one family can be 20,000 series.
 class FamilyBuilder {
  public:
   // Our families carry kPrefix; the standard process_* families keep their well-known names.
   enum class Prefix { kExporter, kNone };
 
-  FamilyBuilder(std::vector<MetricFamily>& out, const std::string& name, MetricType type,
+  FamilyBuilder(const FamilySink& out, const std::string& name, MetricType type,
                 const std::string& help, Prefix prefix = Prefix::kExporter)
       : out_(out) {
     if (prefix == Prefix::kExporter) family_.name = kPrefix;
@@ -30,7 +33,7 @@ class FamilyBuilder {
     family_.help = help;
   }
   ~FamilyBuilder() {
-    if (!family_.metric.empty()) out_.push_back(std::move(family_));
+    if (!family_.metric.empty()) out_(std::move(family_), continued_);
   }
   void Add(double value, std::vector<ClientMetric::Label> labels) {
     ClientMetric m;
@@ -40,7 +43,7 @@ class FamilyBuilder {
     } else {
       m.gauge.value = value;
     }
-    family_.metric.push_back(std::move(m));
+    Push(std::move(m));
   }
   void AddHistogram(const Histogram& h, std::vector<ClientMetric::Label> labels) {
     ClientMetric m;
@@ -53,7 +56,7 @@ class FamilyBuilder {
       m.histogram.bucket.push_back({cumulative, h.bounds()[i]});
     }
     m.histogram.bucket.push_back({h.count(), std::numeric_limits<double>::infinity()});
-    family_.metric.push_back(std::move(m));
+    Push(std::move(m));
   }
   // A summary: the given quantiles, and the count and sum of every observation so far.
   void AddSummary(const std::vector<std::pair<double, double>>& quantiles, std::uint64_t count,
@@ -63,18 +66,31 @@ class FamilyBuilder {
     m.summary.sample_count = count;
     m.summary.sample_sum = sum;
     for (const auto& [q, v] : quantiles) m.summary.quantile.push_back({q, v});
-    family_.metric.push_back(std::move(m));
+    Push(std::move(m));
   }
 
  private:
-  std::vector<MetricFamily>& out_;
+  static constexpr size_t kPieceMetrics = 256;
+
+  void Push(ClientMetric m) {
+    family_.metric.push_back(std::move(m));
+    if (family_.metric.size() < kPieceMetrics) return;
+    MetricFamily piece{family_.name, family_.help, family_.type, {}};
+    piece.metric.reserve(kPieceMetrics);
+    std::swap(piece, family_);
+    out_(std::move(piece), continued_);
+    continued_ = true;
+  }
+
+  const FamilySink& out_;
   MetricFamily family_;
+  bool continued_ = false;  // a piece of this family went to the sink already
 };
 
 ClientMetric::Label T(const TargetReport& r) { return {"target", r.config.name}; }
 
 // A per-target gauge/counter read from the signals of targets that are up.
-void SignalFamily(std::vector<MetricFamily>& out, const Reports& reports, const std::string& name,
+void SignalFamily(const FamilySink& out, const Reports& reports, const std::string& name,
                   MetricType type, const std::string& help,
                   const std::function<std::optional<double>(const RedisSignals&)>& pick) {
   FamilyBuilder f(out, name, type, help);
@@ -85,7 +101,7 @@ void SignalFamily(std::vector<MetricFamily>& out, const Reports& reports, const 
 }
 
 // Whether a target that answers serves its clients (loading, BUSY, MASTERDOWN, writes paused).
-void ServingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void ServingFamilies(const FamilySink& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "target_serving", MetricType::Gauge,
                     "1 when the target answers and serves commands; 0 when it answers but fails "
@@ -121,7 +137,7 @@ void ServingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                });
 }
 
-void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void HealthFamilies(const FamilySink& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "target_up", MetricType::Gauge,
                     "1 when the last poll of the target succeeded (connected, authenticated, INFO "
@@ -182,8 +198,8 @@ void HealthFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
 
 // One series per configured pool, from the latest CLIENT LIST of targets that are up.
 template <typename Pick>
-void PoolFamily(std::vector<MetricFamily>& out, const Reports& reports, const char* name,
-                const char* help, Pick pick) {
+void PoolFamily(const FamilySink& out, const Reports& reports, const char* name, const char* help,
+                Pick pick) {
   FamilyBuilder f(out, name, MetricType::Gauge, help);
   for (const auto& r : reports) {
     if (!r->signals) continue;
@@ -191,7 +207,7 @@ void PoolFamily(std::vector<MetricFamily>& out, const Reports& reports, const ch
   }
 }
 
-void PoolFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void PoolFamilies(const FamilySink& out, const Reports& reports) {
   SignalFamily(out, reports, "connected_clients", MetricType::Gauge,
                "Client connections open now (INFO clients connected_clients). Near maxclients, "
                "new connections are refused.",
@@ -239,7 +255,7 @@ void PoolFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
 }
 
-void MemoryFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void MemoryFamilies(const FamilySink& out, const Reports& reports) {
   SignalFamily(out, reports, "memory_used_bytes", MetricType::Gauge,
                "Memory allocated by Redis (INFO memory used_memory). Compare with maxmemory_bytes.",
                [](const RedisSignals& s) { return s.memory_used_bytes; });
@@ -307,7 +323,7 @@ void MemoryFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                [](const RedisSignals& s) { return s.evicted_keys_total; });
 }
 
-void SlowlogFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void SlowlogFamilies(const FamilySink& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "slowlog_entries_total", MetricType::Counter,
                     "New SLOWLOG entries by command, each counted once across polls, SLOWLOG "
@@ -356,7 +372,7 @@ void SlowlogFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
 }
 
 // Stalls SLOWLOG never records: the latency monitor, fork and persistence, command time.
-void BlockingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void BlockingFamilies(const FamilySink& out, const Reports& reports) {
   SignalFamily(out, reports, "command_time_seconds_total", MetricType::Counter,
                "Time Redis spent executing commands (INFO commandstats: sum of usec). Its rate is "
                "the share of each second the single event loop was busy, even with SLOWLOG off or "
@@ -427,7 +443,7 @@ void BlockingFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
                [](const LatencyEvent& e) { return static_cast<double>(e.unix_time); });
 }
 
-void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void NetworkFamilies(const FamilySink& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "ping_rtt_seconds", MetricType::Histogram,
                     "PING round trips on a dedicated persistent connection, every probe_interval, "
@@ -535,7 +551,7 @@ void NetworkFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
 }
 
-void TlsFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void TlsFamilies(const FamilySink& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "tls_handshake_duration_seconds", MetricType::Gauge,
                     "TLS handshake of the last fresh-connect probe of a rediss:// target, after "
@@ -567,8 +583,7 @@ void TlsFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
   }
 }
 
-void BacklogFamilies(std::vector<MetricFamily>& out, const Reports& reports,
-                     const KernelSnapshot* kernel) {
+void BacklogFamilies(const FamilySink& out, const Reports& reports, const KernelSnapshot* kernel) {
   {
     FamilyBuilder f(out, "listen_queue_length", MetricType::Gauge,
                     "Connections waiting in the accept queue of the target's listening socket "
@@ -652,7 +667,7 @@ std::string MissingInfoHelp() {
   return help;
 }
 
-void RiskFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
+void RiskFamilies(const FamilySink& out, const Reports& reports) {
   {
     FamilyBuilder f(out, "risk", MetricType::Gauge,
                     "Timeout risk per cause, 0 (no sign) to 1 (timeouts from this cause are "
@@ -680,7 +695,7 @@ void RiskFamilies(std::vector<MetricFamily>& out, const Reports& reports) {
 }
 
 // The standard process collector of every official exporter, under its usual names.
-void ProcessFamilies(std::vector<MetricFamily>& out, const ProcessFigures& p) {
+void ProcessFamilies(const FamilySink& out, const ProcessFigures& p) {
   const auto family = [&](const std::string& name, MetricType type, const std::string& help,
                           std::optional<double> value) {
     FamilyBuilder f(out, name, type, help, FamilyBuilder::Prefix::kNone);
@@ -709,9 +724,8 @@ void ProcessFamilies(std::vector<MetricFamily>& out, const ProcessFigures& p) {
 
 }  // namespace
 
-std::vector<MetricFamily> ReportCollector::Collect() const {
+void ReportCollector::ForEachFamily(const FamilySink& out) const {
   const Reports reports = store_.All();
-  std::vector<MetricFamily> out;
   {
     FamilyBuilder f(out, "exporter_build_info", MetricType::Gauge,
                     "Version of redis-timeout-exporter, value 1.");
@@ -754,12 +768,48 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
   BacklogFamilies(out, reports, kernel.get());
   if (kernel != nullptr && kernel->exporter_process)
     ProcessFamilies(out, *kernel->exporter_process);
+}
+
+std::vector<MetricFamily> ReportCollector::Collect() const {
+  std::vector<MetricFamily> out;
+  ForEachFamily([&out](MetricFamily&& family, bool continued) {
+    if (!continued) {
+      out.push_back(std::move(family));
+      return;
+    }
+    auto& metrics = out.back().metric;
+    metrics.insert(metrics.end(), std::make_move_iterator(family.metric.begin()),
+                   std::make_move_iterator(family.metric.end()));
+  });
   return out;
 }
 
-std::string RenderMetrics(const prometheus::Collectable& collectable) {
+void WriteMetrics(const ReportCollector& collector, std::ostream& out) {
+  const prometheus::TextSerializer serializer;
+  std::vector<MetricFamily> one(1);
+  std::ostringstream piece;
+  collector.ForEachFamily([&](MetricFamily&& family, bool continued) {
+    one.front() = std::move(family);
+    if (!continued) {
+      serializer.Serialize(out, one);
+      return;
+    }
+    // The rest of a family already begun: its samples without the HELP and TYPE lines again.
+    piece.str(std::string());
+    serializer.Serialize(piece, one);
+    const std::string text = piece.str();
+    size_t start = 0;
+    while (start < text.size() && text[start] == '#') {
+      const size_t end = text.find('\n', start);
+      start = end == std::string::npos ? text.size() : end + 1;
+    }
+    out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
+  });
+}
+
+std::string RenderMetrics(const ReportCollector& collector) {
   std::ostringstream body;
-  prometheus::TextSerializer().Serialize(body, collectable.Collect());
+  WriteMetrics(collector, body);
   return body.str();
 }
 

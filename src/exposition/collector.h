@@ -1,5 +1,5 @@
 // Turns the latest published reports into Prometheus metric families on every scrape.
-// Collect() runs under the HTTP server's request: it only copies from memory, never does I/O.
+// It runs under the HTTP server's request: it only copies from memory, never does I/O.
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -7,6 +7,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "exposition/report_store.h"
@@ -23,8 +26,14 @@ struct ExporterStatus {
 
 class ReportCollector : public prometheus::Collectable {
  public:
+  // A family, or with `continued` the next samples of the family handed over just before.
+  using FamilySink = std::function<void(prometheus::MetricFamily&& family, bool continued)>;
+
   ReportCollector(const ReportStore& store, const ExporterStatus& status)
       : store_(store), status_(status) {}
+  // Every family with samples, in exposition order, handed to `sink` as it is built, in pieces
+  // of a few hundred series: a scrape holds one piece's structs at a time, never the page's.
+  void ForEachFamily(const FamilySink& sink) const;
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
@@ -32,7 +41,9 @@ class ReportCollector : public prometheus::Collectable {
   const ExporterStatus& status_;
 };
 
-// The full /metrics body in the text exposition format.
-std::string RenderMetrics(const prometheus::Collectable& collectable);
+// The /metrics body in the text exposition format, written family by family into `out`.
+void WriteMetrics(const ReportCollector& collector, std::ostream& out);
+// The same, as one string (tests).
+std::string RenderMetrics(const ReportCollector& collector);
 
 }  // namespace rte

@@ -22,6 +22,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <streambuf>
+#include <vector>
 
 #include "exposition/web_security.h"
 
@@ -156,7 +158,7 @@ void TuneConnection(evhttp_request* req) {
   if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-// Hands the body to libevent without a copy (a /metrics body can be megabytes).
+// Hands the body to libevent without a copy.
 void AddBody(evbuffer* buffer, std::string body) {
   if (body.empty()) return;
   auto* owned = new std::string(std::move(body));
@@ -167,6 +169,106 @@ void AddBody(evbuffer* buffer, std::string body) {
     evbuffer_add(buffer, owned->data(), owned->size());
     delete owned;
   }
+}
+
+// An output stream buffer that hands what is written to `sink` a piece at a time,
+// gzip-compressed on the way when asked. A body is compressed while it is written: its text
+// never exists whole next to its compressed copy, and what is held is one piece of each.
+class BodyStreambuf : public std::streambuf {
+ public:
+  using Sink = std::function<void(const char*, size_t)>;
+
+  BodyStreambuf(Sink sink, bool gzip) : sink_(std::move(sink)), gzip_(gzip), in_(kPieceBytes) {
+    setp(in_.data(), in_.data() + in_.size());
+    if (!gzip_) return;
+    // windowBits 15 + 16: the gzip wrapper (header and CRC-32) instead of the zlib one.
+    ok_ = deflateInit2(&stream_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    deflating_ = ok_;
+    out_.resize(kPieceBytes);
+  }
+  ~BodyStreambuf() override {
+    if (deflating_) deflateEnd(&stream_);
+  }
+  BodyStreambuf(const BodyStreambuf&) = delete;
+  BodyStreambuf& operator=(const BodyStreambuf&) = delete;
+
+  // False once zlib failed (it cannot start without memory): the output is then unusable.
+  bool ok() const { return ok_; }
+  // Hands over what is still buffered and, for gzip, the end of the stream and its trailer.
+  bool Finish() {
+    Drain(true);
+    return ok_;
+  }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    Drain(false);
+    if (!ok_) return traits_type::eof();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+
+ private:
+  // 64 KiB: few evbuffer chains for a page of megabytes, little held while it is written.
+  static constexpr size_t kPieceBytes = 64 * 1024;
+
+  void Drain(bool finish) {
+    const size_t n = static_cast<size_t>(pptr() - pbase());
+    setp(in_.data(), in_.data() + in_.size());
+    if (!ok_) return;
+    if (!gzip_) {
+      if (n > 0) sink_(in_.data(), n);
+      return;
+    }
+    stream_.next_in = reinterpret_cast<Bytef*>(in_.data());
+    stream_.avail_in = static_cast<uInt>(n);
+    const int flush = finish ? Z_FINISH : Z_NO_FLUSH;
+    int rc = Z_OK;
+    do {  // zlib's own pattern (zpipe.c): deflate until it leaves output space unused
+      stream_.next_out = reinterpret_cast<Bytef*>(out_.data());
+      stream_.avail_out = static_cast<uInt>(out_.size());
+      rc = deflate(&stream_, flush);
+      if (rc == Z_STREAM_ERROR) {
+        ok_ = false;
+        return;
+      }
+      const size_t produced = out_.size() - stream_.avail_out;
+      if (produced > 0) sink_(out_.data(), produced);
+    } while (stream_.avail_out == 0);
+    if (finish && rc != Z_STREAM_END) ok_ = false;
+  }
+
+  Sink sink_;
+  bool gzip_;
+  bool ok_ = true;
+  bool deflating_ = false;
+  z_stream stream_{};
+  std::vector<char> in_;
+  std::vector<char> out_;
+};
+
+// Writes the body into `buffer`, gzip-compressed when `gzip`; false when compression failed
+// (the buffer is then emptied).
+bool WriteBody(evbuffer* buffer, HttpResponse& response, bool gzip) {
+  if (!gzip && !response.write_body) {
+    AddBody(buffer, std::move(response.body));
+    return true;
+  }
+  BodyStreambuf body([buffer](const char* data, size_t n) { evbuffer_add(buffer, data, n); }, gzip);
+  if (body.ok()) {
+    std::ostream out(&body);
+    if (response.write_body) {
+      response.write_body(out);
+    } else {
+      out.write(response.body.data(), static_cast<std::streamsize>(response.body.size()));
+    }
+    if (body.Finish()) return true;
+  }
+  evbuffer_drain(buffer, evbuffer_get_length(buffer));
+  return false;
 }
 
 void Dispatch(evhttp_request* req, void* arg) {
@@ -187,15 +289,13 @@ void Dispatch(evhttp_request* req, void* arg) {
   // Caches must not serve a gzip body to a client that did not ask for one, or the reverse.
   evhttp_add_header(headers, "Vary", "Accept-Encoding");
   const char* accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
-  if (accept != nullptr && AcceptsGzip(accept) && !response.body.empty()) {
-    if (std::string compressed = GzipCompress(response.body); !compressed.empty()) {
-      response.body = std::move(compressed);
-      evhttp_add_header(headers, "Content-Encoding", "gzip");
-    }
-  }
-  TuneConnection(req);
+  bool gzip =
+      accept != nullptr && AcceptsGzip(accept) && (response.write_body || !response.body.empty());
   evbuffer* body = evbuffer_new();
-  AddBody(body, std::move(response.body));
+  if (gzip && !WriteBody(body, response, true)) gzip = false;  // zlib failed: plain text
+  if (!gzip) WriteBody(body, response, false);
+  if (gzip) evhttp_add_header(headers, "Content-Encoding", "gzip");
+  TuneConnection(req);
   evhttp_send_reply(req, response.status, ReasonPhrase(response.status), body);
   evbuffer_free(body);
 }
@@ -223,21 +323,11 @@ bool AcceptsGzip(std::string_view accept_encoding) {
 }
 
 std::string GzipCompress(std::string_view text) {
-  z_stream stream{};
-  // windowBits 15 + 16: the gzip wrapper (header and CRC-32) instead of the zlib one.
-  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return {};
-  }
-  std::string out(deflateBound(&stream, text.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  // deflateBound() leaves room for the whole output, so one Z_FINISH call completes it.
-  const int rc = deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return rc == Z_STREAM_END ? out : std::string();
+  std::string out;
+  BodyStreambuf body([&out](const char* data, size_t n) { out.append(data, n); }, true);
+  if (!body.ok()) return {};
+  body.sputn(text.data(), static_cast<std::streamsize>(text.size()));
+  return body.Finish() ? out : std::string();
 }
 
 HttpServer::HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures)

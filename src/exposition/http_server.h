@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -29,6 +30,10 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // When set, writes the body instead of `body`: straight into the response buffer, through
+  // gzip when the client accepts it, so a large body (/metrics is megabytes at 1,000 targets)
+  // never exists whole as text next to its compressed copy.
+  std::function<void(std::ostream&)> write_body = nullptr;
 };
 
 // True when an Accept-Encoding header value accepts gzip: a "gzip" (or "x-gzip") or "*" coding
@@ -36,7 +41,8 @@ struct HttpResponse {
 bool AcceptsGzip(std::string_view accept_encoding);
 
 // `text` compressed into the gzip format (RFC 1952), at zlib's fastest level: a scrape is
-// served on the HTTP thread, and the text format compresses tenfold even at that level.
+// served on the HTTP thread, and the text format compresses tenfold even at that level. The
+// same streaming compressor as the server's responses, into a string.
 std::string GzipCompress(std::string_view text);
 
 class HttpServer {

@@ -43,6 +43,7 @@ RespDecoder::~RespDecoder() { redisReaderFree(static_cast<redisReader*>(reader_)
 
 void RespDecoder::Feed(std::string_view bytes) {
   redisReaderFeed(static_cast<redisReader*>(reader_), bytes.data(), bytes.size());
+  fed_ += bytes.size();
 }
 
 Result<bool> RespDecoder::Next(Reply& out) {
@@ -54,6 +55,14 @@ Result<bool> RespDecoder::Next(Reply& out) {
   if (raw == nullptr) return false;
   out = Convert(static_cast<redisReply*>(raw));
   freeReplyObject(raw);
+  // hiredis keeps its read buffer, grown to the largest reply (an INFO is kilobytes), until
+  // more bytes arrive: when this reply was the last byte buffered, start afresh instead, so an
+  // idle connection holds no buffer. Only after large input: a PING's reply is not worth it.
+  if (fed_ >= kReleaseAfterBytes && reader->pos == reader->len) {
+    redisReaderFree(reader);
+    reader_ = redisReaderCreate();
+    fed_ = 0;
+  }
   return true;
 }
 

@@ -35,7 +35,9 @@ class RespDecoder {
   Result<bool> Next(Reply& out);
 
  private:
-  void* reader_;  // redisReader*
+  static constexpr size_t kReleaseAfterBytes = 4096;
+  void* reader_;    // redisReader*
+  size_t fed_ = 0;  // bytes fed since the reader was created
 };
 
 // Decodes a buffer that holds whole replies (recorded fixtures).

@@ -1,8 +1,11 @@
 // The whole pure path, fixtures → snapshot → derive → /metrics text, against a golden file.
 // Rewrite the golden file with UPDATE_GOLDEN=1 after an intended change, and review the diff.
+#include <prometheus/text_serializer.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "derive/target_history.h"
 #include "exposition/collector.h"
@@ -31,6 +34,16 @@ RedisSnapshot FixtureSnapshot() {
                                                    {"latency-monitor-threshold", "10"}};
   snap.clients = ParseClientList(ReadFixture("redis/client_list.txt"));
   return snap;
+}
+
+// A successful poll of 0.4 ms that read the fixtures.
+PollResult FixturePoll(Nanos at_mono, double at_wall) {
+  PollResult poll;
+  poll.at_mono = at_mono;
+  poll.at_wall = at_wall;
+  poll.duration_seconds = 0.0004;
+  poll.redis = FixtureSnapshot();
+  return poll;
 }
 
 }  // namespace
@@ -129,11 +142,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   TargetConfig loading_config;
   loading_config.name = "cache-3";
   TargetHistory loading(loading_config, /*local=*/false);
-  PollResult loading_poll;
-  loading_poll.at_mono = 105'000'000'000;
-  loading_poll.at_wall = 1795687100.25;
-  loading_poll.duration_seconds = 0.0004;
-  loading_poll.redis = FixtureSnapshot();
+  PollResult loading_poll = FixturePoll(105'000'000'000, 1795687100.25);
   loading_poll.redis->info.fields["loading"] = "1";
   loading_poll.redis->info.fields["loading_loaded_perc"] = "45.50";
   loading_poll.redis->info.fields["loading_eta_seconds"] = "12";
@@ -149,4 +158,23 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   const std::string expected((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
   CHECK(actual == expected);
+}
+
+TEST_CASE("a page written in pieces is the page prometheus-cpp serializes whole", "[golden]") {
+  // Enough targets that the larger families go out in several pieces (FamilyBuilder).
+  ReportStore store;
+  ExporterStatus status;
+  for (int i = 0; i < 700; ++i) {
+    TargetConfig config;
+    config.name = "cache-" + std::to_string(i);
+    TargetHistory history(config, /*local=*/false);
+    const PollResult poll = FixturePoll(100'000'000'000, 1795687095.25);
+    store.Publish(std::make_shared<const TargetReport>(history.Advance(poll, nullptr)));
+  }
+  const ReportCollector collector(store, status);
+  std::ostringstream whole;
+  prometheus::TextSerializer().Serialize(whole, collector.Collect());
+  const std::string pieces = RenderMetrics(collector);
+  CHECK(pieces.size() > 100'000);
+  CHECK(pieces == whole.str());
 }

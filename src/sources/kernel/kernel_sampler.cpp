@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -95,15 +97,29 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
       out.thp_mode = ParseThpMode(*text);
     }
   }
+  // Many targets can be one Redis process (databases, names for one server): read each
+  // process once per reading.
+  struct ProcessReading {
+    std::optional<double> swap_bytes, cgroup_memory_limit_bytes;
+  };
+  std::map<long, std::optional<ProcessReading>> read;
   for (const auto& [target, pid] : processes) {
-    const std::string dir = procfs + "/" + std::to_string(pid);
-    const auto comm = ReadSmallFile(dir + "/comm");
-    if (!comm || comm->rfind("redis", 0) != 0) continue;
-    if (auto status = ReadSmallFile(dir + "/status")) {
-      if (auto swap = ParseStatusSwapBytes(*status)) out.swap_bytes[target] = *swap;
+    auto [it, first] = read.try_emplace(pid);
+    if (first) {
+      const std::string dir = procfs + "/" + std::to_string(pid);
+      const auto comm = ReadSmallFile(dir + "/comm");
+      if (comm && comm->rfind("redis", 0) == 0) {
+        ProcessReading& r = it->second.emplace();
+        if (auto status = ReadSmallFile(dir + "/status")) {
+          r.swap_bytes = ParseStatusSwapBytes(*status);
+        }
+        r.cgroup_memory_limit_bytes = ReadCgroupMemoryLimit(procfs, sysfs, pid);
+      }
     }
-    if (auto limit = ReadCgroupMemoryLimit(procfs, sysfs, pid)) {
-      out.cgroup_memory_limit_bytes[target] = *limit;
+    if (!it->second) continue;
+    if (it->second->swap_bytes) out.swap_bytes[target] = *it->second->swap_bytes;
+    if (it->second->cgroup_memory_limit_bytes) {
+      out.cgroup_memory_limit_bytes[target] = *it->second->cgroup_memory_limit_bytes;
     }
   }
   if (!targets.empty()) {

@@ -218,7 +218,11 @@ BatchInterpretation InterpretBatch(const std::vector<BatchCommand>& batch,
         }
         // The section header tells "no errors yet" apart from a server without errorstats.
         has_errorstats |= reply.str.find("# Errorstats") != std::string::npos;
-        for (auto& [k, v] : ParseInfo(reply.str).fields) snap.info.fields.insert_or_assign(k, v);
+        if (InfoFields parsed = ParseInfo(reply.str); snap.info.fields.empty()) {
+          snap.info.fields = std::move(parsed.fields);
+        } else {  // one INFO per section (before 7.0): a later section's field wins
+          for (auto& [k, v] : parsed.fields) snap.info.fields.insert_or_assign(k, std::move(v));
+        }
         info_ok = true;
         break;
       case BatchStep::kSlowlog:

@@ -309,6 +309,9 @@ void TargetPoller::FinishPoll(std::optional<RedisSnapshot> snapshot) {
   result_.supported = supported_;
   result_.probe = probe_.TakeFigures();
   on_result_(std::move(result_));
+  // The replies (INFO is kilobytes) are read: do not hold them until the next poll, times
+  // every target.
+  std::vector<Reply>().swap(replies_);
 }
 
 }  // namespace rte
