@@ -164,6 +164,7 @@ struct Defaults {
   std::optional<Duration> poll_interval, poll_timeout, connect_timeout, client_timeout,
       config_interval, client_list_interval, probe_interval, latency_window;
   std::optional<int> slowlog_fetch;
+  std::optional<int> max_reply_bytes;
   YAML::Node poll_timeout_node;
   RiskThresholds thresholds;
   TlsConfig tls;
@@ -309,6 +310,8 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.latency_window = DurationValue(value, key_path);
   } else if (key == "slowlog_fetch") {
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
+  } else if (key == "max_reply_bytes") {
+    d.max_reply_bytes = IntValue(value, key_path, 1 << 20, 1 << 30);
   } else if (key == "thresholds") {
     ParseThresholds(value, key_path, d.thresholds);
   } else if (key == "tls") {
@@ -418,6 +421,7 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   if (local.config_interval) target.config_interval = *local.config_interval;
   if (local.client_list_interval) target.client_list_interval = *local.client_list_interval;
   if (local.slowlog_fetch) target.slowlog_fetch = *local.slowlog_fetch;
+  if (local.max_reply_bytes) target.max_reply_bytes = *local.max_reply_bytes;
   target.thresholds = local.thresholds;
   if (local.probe_interval) target.probe_interval = *local.probe_interval;
   if (local.latency_window) target.latency_window = *local.latency_window;

@@ -88,6 +88,10 @@ struct RiskThresholds {
   bool operator==(const RiskThresholds&) const = default;
 };
 
+// 64 MiB: far above a real INFO (kilobytes), SLOWLOG GET 128 or a CLIENT LIST of 10,000
+// clients (a few MB).
+inline constexpr int kDefaultMaxReplyBytes = 64 << 20;
+
 struct TargetConfig {
   std::string name;
   Endpoint endpoint;
@@ -103,6 +107,9 @@ struct TargetConfig {
   Duration probe_interval = 1s;
   Duration latency_window = 60s;
   int slowlog_fetch = 128;
+  // The largest reply accepted from the target, in bytes; past it the connection is closed and
+  // the poll fails at stage protocol (a hostile or broken server cannot grow our memory).
+  int max_reply_bytes = kDefaultMaxReplyBytes;
   // Whether the listening socket is on this host (its accept queue is then read via netlink).
   // Unset: decided from the address (loopback or a local interface).
   std::optional<bool> local;

@@ -2,8 +2,55 @@
 
 #include <hiredis/hiredis.h>
 
+#include <string>
+
 namespace rte {
 namespace {
+
+// The element budget of the reply being decoded, for the array hook below. Replies are only
+// built inside redisReaderGetReply, which RespDecoder::Next calls with this set.
+struct ElementBudget {
+  size_t* used;
+  size_t limit;
+  bool* over;
+};
+thread_local ElementBudget* current_budget = nullptr;
+
+// hiredis' own object functions (static in hiredis 0.14, so copied from a default reader).
+const redisReplyObjectFunctions& DefaultFunctions() {
+  static const redisReplyObjectFunctions functions = [] {
+    redisReader* reader = redisReaderCreate();
+    const redisReplyObjectFunctions copy = *reader->fn;
+    redisReaderFree(reader);
+    return copy;
+  }();
+  return functions;
+}
+
+// Refuses an array that would take the reply past its element budget before hiredis allocates
+// it (an 11-byte "*2000000000" header would otherwise allocate 16 GB of pointers). Returning
+// NULL makes the reader fail; Next() reports why.
+void* CreateBoundedArray(const redisReadTask* task, int elements) {
+  if (current_budget != nullptr && elements > 0) {
+    *current_budget->used += static_cast<size_t>(elements);
+    if (*current_budget->used > current_budget->limit) {
+      *current_budget->over = true;
+      return nullptr;
+    }
+  }
+  return DefaultFunctions().createArray(task, elements);
+}
+
+redisReplyObjectFunctions* BoundedFunctions() {
+  static redisReplyObjectFunctions functions = [] {
+    redisReplyObjectFunctions copy = DefaultFunctions();
+    copy.createArray = CreateBoundedArray;
+    return copy;
+  }();
+  return &functions;
+}
+
+redisReader* NewReader() { return redisReaderCreateWithFunctions(BoundedFunctions()); }
 
 Reply Convert(const redisReply* r) {
   Reply out;
@@ -38,10 +85,14 @@ Reply Convert(const redisReply* r) {
 
 }  // namespace
 
-RespDecoder::RespDecoder() : reader_(redisReaderCreate()) {}
+RespDecoder::RespDecoder(size_t max_reply_bytes)
+    : reader_(NewReader()), max_reply_bytes_(max_reply_bytes) {}
 RespDecoder::~RespDecoder() { redisReaderFree(static_cast<redisReader*>(reader_)); }
 
 void RespDecoder::Feed(std::string_view bytes) {
+  pending_bytes_ += bytes.size();
+  // Past the limit nothing more is buffered: Next() reports the error.
+  if (pending_bytes_ > max_reply_bytes_) return;
   redisReaderFeed(static_cast<redisReader*>(reader_), bytes.data(), bytes.size());
   fed_ += bytes.size();
 }
@@ -49,25 +100,42 @@ void RespDecoder::Feed(std::string_view bytes) {
 Result<bool> RespDecoder::Next(Reply& out) {
   auto* reader = static_cast<redisReader*>(reader_);
   void* raw = nullptr;
-  if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
+  ElementBudget budget{&reply_elements_, kMaxReplyElements, &over_elements_};
+  current_budget = &budget;
+  const int status = redisReaderGetReply(reader, &raw);
+  current_budget = nullptr;
+  if (over_elements_) {
+    return Result<bool>::Error("the reply has more than " + std::to_string(kMaxReplyElements) +
+                               " array elements");
+  }
+  if (status != REDIS_OK) {
     return Result<bool>::Error(std::string("protocol error: ") + reader->errstr);
   }
-  if (raw == nullptr) return false;
+  if (raw == nullptr) {
+    if (pending_bytes_ > max_reply_bytes_) {
+      return Result<bool>::Error("the reply is larger than max_reply_bytes (" +
+                                 std::to_string(max_reply_bytes_) + " bytes)");
+    }
+    return false;
+  }
   out = Convert(static_cast<redisReply*>(raw));
   freeReplyObject(raw);
+  // What is still buffered belongs to the replies after this one.
+  pending_bytes_ = reader->len - reader->pos;
+  reply_elements_ = 0;
   // hiredis keeps its read buffer, grown to the largest reply (an INFO is kilobytes), until
   // more bytes arrive: when this reply was the last byte buffered, start afresh instead, so an
   // idle connection holds no buffer. Only after large input: a PING's reply is not worth it.
   if (fed_ >= kReleaseAfterBytes && reader->pos == reader->len) {
     redisReaderFree(reader);
-    reader_ = redisReaderCreate();
+    reader_ = NewReader();
     fed_ = 0;
   }
   return true;
 }
 
 Result<std::vector<Reply>> DecodeAll(std::string_view bytes) {
-  RespDecoder decoder;
+  RespDecoder decoder(bytes.size());
   decoder.Feed(bytes);
   std::vector<Reply> replies;
   while (true) {

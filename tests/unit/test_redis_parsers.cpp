@@ -73,7 +73,7 @@ TEST_CASE("SLOWLOG GET decodes from the raw RESP reply", "[parse][slowlog]") {
 
 TEST_CASE("RESP decoder handles replies split across reads", "[parse]") {
   const std::string wire = ReadFixture("redis/slowlog_get.resp");
-  RespDecoder decoder;
+  RespDecoder decoder(1 << 20);
   Reply reply;
   for (size_t i = 0; i + 1 < wire.size(); ++i) {
     decoder.Feed(wire.substr(i, 1));
@@ -87,11 +87,73 @@ TEST_CASE("RESP decoder handles replies split across reads", "[parse]") {
   CHECK(next.value());
   CHECK(ParseSlowlog(reply).size() == 10);
 
-  RespDecoder broken;
+  RespDecoder broken(1 << 20);
   broken.Feed("?garbage\r\n");
   CHECK_FALSE(broken.Next(reply).ok());
   CHECK(EncodeCommand({"CONFIG", "GET", "maxclients"}) ==
         "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$10\r\nmaxclients\r\n");
+}
+
+TEST_CASE("RESP decoder bounds a reply's bytes and array elements", "[parse][limits]") {
+  struct Row {
+    std::string name;
+    std::vector<std::string> reads;  // fed one after another, Next() after each
+    size_t max_bytes;
+    int replies;        // whole replies taken out before the error (or in all)
+    std::string error;  // empty: no error
+  };
+  const std::string big_bulk = "$100\r\n" + std::string(100, 'x') + "\r\n";
+  const std::vector<Row> rows = {
+      {"a reply at the limit", {big_bulk}, big_bulk.size(), 1, ""},
+      {"a bulk string announced past the limit, streamed",
+       {"$1000000000\r\n", std::string(600, 'x'), std::string(600, 'x')},
+       1024,
+       0,
+       "larger than max_reply_bytes (1024 bytes)"},
+      {"the limit is per reply: two replies of 600 bytes each under 1024",
+       {big_bulk + big_bulk + big_bulk + big_bulk + big_bulk, big_bulk + big_bulk + big_bulk},
+       1024,
+       8,
+       ""},
+      // 19 bytes that would allocate 16 GB of pointers, then take seconds to free.
+      {"an array of two billion elements",
+       {"*2000000000\r\n:1\r\n"},
+       1024,
+       0,
+       "more than 1048576 array elements"},
+      {"nested arrays whose elements add up past the budget",
+       {"*2\r\n*1000000\r\n", "*100000\r\n"},
+       1 << 20,
+       0,
+       "more than 1048576 array elements"},
+      {"the element budget is per reply", {"*3\r\n:1\r\n:2\r\n:3\r\n*1\r\n:4\r\n"}, 1024, 2, ""},
+  };
+  for (const Row& row : rows) {
+    INFO(row.name);
+    RespDecoder decoder(row.max_bytes);
+    int replies = 0;
+    std::string error;
+    for (const std::string& bytes : row.reads) {
+      decoder.Feed(bytes);
+      Reply reply;
+      while (error.empty()) {
+        auto next = decoder.Next(reply);
+        if (!next.ok()) {
+          error = next.error();
+        } else if (next.value()) {
+          ++replies;
+        } else {
+          break;
+        }
+      }
+    }
+    CHECK(replies == row.replies);
+    if (row.error.empty()) {
+      CHECK(error.empty());
+    } else {
+      CHECK_THAT(error, Catch::Contains(row.error));
+    }
+  }
 }
 
 TEST_CASE("CLIENT LIST", "[parse][clients]") {

@@ -16,8 +16,8 @@ LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock
                            const TargetConfig& config, TlsContextLoader* tls_loader)
     : clock_(clock),
       config_(config),
-      conn_(base, dns, clock, tls_loader),
-      fresh_(base, dns, clock, tls_loader) {
+      conn_(base, dns, clock, tls_loader, config.max_reply_bytes),
+      fresh_(base, dns, clock, tls_loader, config.max_reply_bytes) {
   tick_ = event_new(base, -1, EV_PERSIST, &LatencyProbe::OnTick, this);
 }
 

@@ -107,6 +107,14 @@ PollError DescribeReplyFailure(TransportError error, const std::string& detail, 
                   FormatDuration(poll_timeout) +
                   " (blocked by a slow command, a fork or AOF fsync, or the process is stopped)"};
     case TransportError::kProtocol:
+      // RespDecoder's bounds ("the reply is larger than max_reply_bytes ...", "... array
+      // elements") or hiredis' own parse error.
+      if (detail.rfind("the reply ", 0) == 0) {
+        return {PollStage::kProtocol,
+                "protocol error: " + detail +
+                    "; the connection was closed (a broken or hostile server, or raise "
+                    "max_reply_bytes if a real reply is this large)"};
+      }
       return {PollStage::kProtocol, "protocol error: the reply is not valid RESP (" + detail +
                                         "); is this port really Redis?"};
     default:

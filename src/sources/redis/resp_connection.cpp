@@ -41,8 +41,12 @@ const char* TransportErrorName(TransportError e) {
 }
 
 RespConnection::RespConnection(event_base* base, evdns_base* dns, const Clock& clock,
-                               TlsContextLoader* tls_loader)
-    : base_(base), dns_(dns), clock_(clock), tls_loader_(tls_loader) {
+                               TlsContextLoader* tls_loader, size_t max_reply_bytes)
+    : base_(base),
+      dns_(dns),
+      clock_(clock),
+      tls_loader_(tls_loader),
+      max_reply_bytes_(max_reply_bytes) {
   timer_ = evtimer_new(base_, &RespConnection::OnTimer, this);
 }
 
@@ -61,7 +65,7 @@ void RespConnection::Connect(const Endpoint& endpoint, const TlsConfig& tls, Dur
   connect_deadline_ = clock_.MonotonicNanos() + timeout.count();
   timings_ = ConnectTimings{};
   delete decoder_;
-  decoder_ = new RespDecoder();
+  decoder_ = new RespDecoder(max_reply_bytes_);
   ArmTimer();
   if (!endpoint.tls) {
     ConnectSocket(endpoint);

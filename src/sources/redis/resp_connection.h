@@ -58,8 +58,10 @@ class RespConnection {
   using ConnectCallback = std::function<void(TransportError, const std::string& detail)>;
   using ReplyCallback = std::function<void(CommandOutcome)>;
 
+  // `max_reply_bytes`: a longer reply closes the connection with kProtocol.
   RespConnection(event_base* base, evdns_base* dns, const Clock& clock,
-                 TlsContextLoader* tls_loader = nullptr);
+                 TlsContextLoader* tls_loader = nullptr,
+                 size_t max_reply_bytes = kDefaultMaxReplyBytes);
   ~RespConnection();
   RespConnection(const RespConnection&) = delete;
   RespConnection& operator=(const RespConnection&) = delete;
@@ -101,6 +103,7 @@ class RespConnection {
   evdns_base* dns_;
   const Clock& clock_;
   TlsContextLoader* tls_loader_;
+  size_t max_reply_bytes_;
   bufferevent* bev_ = nullptr;  // the TCP bufferevent, or the TLS filter that owns it
   int fd_ = -1;
   // TLS of the connection being made: its settings, host, context and session (owned by bev_).

@@ -39,7 +39,7 @@ TargetPoller::TargetPoller(event_base* base, evdns_base* dns, const Clock& clock
       clock_(clock),
       config_(std::move(config)),
       on_result_(std::move(on_result)),
-      conn_(base, dns, clock, tls_loader),
+      conn_(base, dns, clock, tls_loader, config_.max_reply_bytes),
       probe_(base, dns, clock, config_, tls_loader) {
   tick_ = evtimer_new(base_, &TargetPoller::OnTick, this);
   if (config_.endpoint.tls && config_.tls.insecure_skip_verify) {
