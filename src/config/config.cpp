@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -288,10 +289,19 @@ void ParseTls(const YAML::Node& node, const std::string& path, TlsConfig& t) {
              });
 }
 
+constexpr Duration kMinInterval = 100ms;
+
 bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& value,
                      const std::string& key_path) {
+  // Every interval is at least 100 ms: `poll_interval: 1us` would open hundreds of connections
+  // a second to the target.
+  const auto interval = [&] {
+    const Duration d = DurationValue(value, key_path);
+    if (d < kMinInterval) Fail(value, key_path, "must be at least 100ms");
+    return d;
+  };
   if (key == "poll_interval") {
-    d.poll_interval = DurationValue(value, key_path);
+    d.poll_interval = interval();
   } else if (key == "poll_timeout") {
     d.poll_timeout = DurationValue(value, key_path);
     d.poll_timeout_node = value;
@@ -300,12 +310,11 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
   } else if (key == "client_timeout") {
     d.client_timeout = DurationValue(value, key_path);
   } else if (key == "config_interval") {
-    d.config_interval = DurationValue(value, key_path);
+    d.config_interval = interval();
   } else if (key == "client_list_interval") {
-    d.client_list_interval = DurationValue(value, key_path);
+    d.client_list_interval = interval();
   } else if (key == "probe_interval") {
-    d.probe_interval = DurationValue(value, key_path);
-    if (*d.probe_interval < 100ms) Fail(value, key_path, "must be at least 100ms");
+    d.probe_interval = interval();
   } else if (key == "latency_window") {
     d.latency_window = DurationValue(value, key_path);
   } else if (key == "slowlog_fetch") {
@@ -482,7 +491,13 @@ std::string Where(const std::string& file_name, const YAML::Mark& mark) {
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file_name) {
   try {
-    YAML::Node root = YAML::Load(text);
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      return Result<Config>::Error(Where(file_name, documents[1].Mark()) +
+                                   ": (top level): a second YAML document (after ---) is not "
+                                   "read; put everything in one");
+    }
+    YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
     if (!root.IsDefined() || root.IsNull()) {
       return Result<Config>::Error(file_name + ":1:1: (top level): the file is empty");
     }
@@ -611,11 +626,27 @@ Result<WebConfig> LoadWebConfigFile(const std::string& path) {
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
+  // A config is kilobytes; 16 MiB is no config (`/dev/zero` as the file must not fill memory).
+  constexpr std::streamsize kMaxConfigBytes = 16 << 20;
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::is_directory(status)) {
+    return Result<Config>::Error(path + ": is a directory, not a config file");
+  }
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return Result<Config>::Error(path + ": not a regular file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Result<Config>::Error(path + ": cannot read the config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseConfig(text.str(), path);
+  std::string text;
+  char chunk[64 * 1024];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+    if (text.size() > static_cast<size_t>(kMaxConfigBytes)) {
+      return Result<Config>::Error(path + ": larger than 16 MiB, not a config file");
+    }
+  }
+  return ParseConfig(text, path);
 }
 
 }  // namespace rte

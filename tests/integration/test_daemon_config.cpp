@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <regex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "exporter_process.h"
 #include "loopback.h"
@@ -142,6 +145,23 @@ TEST_CASE("daemon: --config.check names file, line and key of an error", "[daemo
                                            "  - name: cache-1\n"
                                            "    client_timeout: 1s\n");
     CheckErrorNames(Check(path), path, 3, "targets[0].address");
+  }
+}
+
+TEST_CASE("daemon: a directory, a device or a huge file as the config is refused at once",
+          "[daemon][config]") {
+  TempDir dir;
+  const std::string huge = dir.WriteFile("huge.yaml", std::string(17 << 20, '#'));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {dir.path(), ": is a directory, not a config file"},
+      {"/dev/zero", ": not a regular file"},
+      {huge, ": larger than 16 MiB, not a config file"},
+  };
+  for (const auto& [path, error] : cases) {
+    INFO(path);
+    const ExporterRun run = Check(path);
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.stderr_text, Catch::Contains(path + error));
   }
 }
 
