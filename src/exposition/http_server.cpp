@@ -337,6 +337,11 @@ HttpServer::HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures)
   http_ = evhttp_new(base_);
   evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
   evhttp_set_timeout(http_, 30);
+  // Requests are small: a scrape or a reload has a few headers and no body. Larger ones are
+  // answered 413 and closed before they are buffered (a 61 MB header line or a 1 GB POST must
+  // not grow our memory or keep a core busy).
+  evhttp_set_max_headers_size(http_, kMaxRequestHeaderBytes);
+  evhttp_set_max_body_size(http_, kMaxRequestBodyBytes);
 }
 
 HttpServer::~HttpServer() {

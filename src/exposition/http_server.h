@@ -48,6 +48,9 @@ std::string GzipCompress(std::string_view text);
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const std::string& method)>;
+  // Request size bounds: past either, the answer is 413 and the connection is closed.
+  static constexpr size_t kMaxRequestHeaderBytes = 8 * 1024;  // all header lines together
+  static constexpr size_t kMaxRequestBodyBytes = 4 * 1024;    // no endpoint reads a body
 
   // `tls_handshake_failures` (optional) counts connections whose web TLS handshake failed.
   explicit HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures = nullptr);
