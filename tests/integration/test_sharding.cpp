@@ -116,10 +116,7 @@ TEST_CASE("three shards poll 30 targets exactly once between them; Prometheus se
            "    static_configs: [{targets: ["
         << scrape_targets << "]}]\n";
   }
-  Subprocess prometheus({"/usr/bin/prometheus", "--config.file=" + dir.path() + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir.path() + "/data",
-                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                        dir.path());
+  Subprocess prometheus(PrometheusArgv(dir.path(), prom_port), dir.path());
   INFO("prometheus stderr: " << prometheus.ReadStderr().substr(0, 4000));
   REQUIRE(
       WaitUntil([&] { return PromScalar(prom_port, "count(up == 1)") == kShards; }, 60s, 250ms));

@@ -126,13 +126,6 @@ class WebhookReceiver {
   std::vector<json> alerts_;
 };
 
-// Prometheus with <dir>/prometheus.yml and its data in <dir>/prom-data, on 127.0.0.1:port.
-std::vector<std::string> PrometheusArgv(const std::string& dir, int port) {
-  return {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-          "--storage.tsdb.path=" + dir + "/prom-data",
-          "--web.listen-address=127.0.0.1:" + std::to_string(port)};
-}
-
 // The alert rules with every `for:` shortened so the test does not wait minutes.
 std::string ShortenedRules() {
   const std::string rules =

@@ -9,6 +9,12 @@
 
 namespace rte::testing {
 
+std::vector<std::string> PrometheusArgv(const std::string& dir, int port) {
+  return {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+          "--storage.tsdb.path=" + dir + "/prom-data",
+          "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+}
+
 std::string UrlEncode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {

@@ -3,8 +3,13 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace rte::testing {
+
+// The command line of Debian's prometheus with <dir>/prometheus.yml, its TSDB in
+// <dir>/prom-data, listening on 127.0.0.1:<port>.
+std::vector<std::string> PrometheusArgv(const std::string& dir, int port);
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
 std::string UrlEncode(const std::string& s);
