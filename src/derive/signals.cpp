@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <string_view>
 
@@ -111,6 +112,9 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
   s.paused_actions = info.Text("paused_actions");
   s.redis_version = info.Text("redis_version");
   s.run_id = info.Text("run_id");
+  if (auto uptime = info.Number("uptime_in_seconds")) {
+    s.redis_start_time_seconds = std::round(snap.taken_at_wall - *uptime);
+  }
   return s;
 }
 

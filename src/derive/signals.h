@@ -54,6 +54,9 @@ struct RedisSignals {
   // a CLIENT LIST or when no other client is connected.
   std::optional<double> median_client_age_seconds;
   std::optional<std::string> redis_version, run_id;
+  // When Redis started, Unix seconds: poll time minus INFO server uptime_in_seconds, rounded to
+  // whole seconds so it stays put between polls. It changes when Redis restarts.
+  std::optional<double> redis_start_time_seconds;
   // Serving state: INFO persistence loading (1 while the dataset loads, INFO still answers),
   // its progress, and INFO clients paused_actions ("none", "write", "all"; Redis 8 and later).
   std::optional<double> loading, loading_progress_ratio, loading_eta_seconds;

@@ -135,6 +135,11 @@ void ServingFamilies(const FamilySink& out, const Reports& reports) {
                  if (s.loading.value_or(0) <= 0) return std::nullopt;
                  return s.loading_eta_seconds;
                });
+  SignalFamily(out, reports, "redis_start_time_seconds", MetricType::Gauge,
+               "Unix time Redis started: poll time minus INFO server uptime_in_seconds, rounded "
+               "to whole seconds. A change means Redis restarted and the counters mirrored from "
+               "Redis restarted from 0: count restarts with changes() or resets() on this.",
+               [](const RedisSignals& s) { return s.redis_start_time_seconds; });
 }
 
 void HealthFamilies(const FamilySink& out, const Reports& reports) {

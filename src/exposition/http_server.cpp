@@ -49,6 +49,10 @@ const char* ReasonPhrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -251,13 +255,21 @@ class BodyStreambuf : public std::streambuf {
 };
 
 // Writes the body into `buffer`, gzip-compressed when `gzip`; false when compression failed
-// (the buffer is then emptied).
-bool WriteBody(evbuffer* buffer, HttpResponse& response, bool gzip) {
+// (the buffer is then emptied). With `buffer` null the body is only measured, into `length`:
+// a HEAD response carries the Content-Length of the GET one and nothing is kept.
+bool WriteBody(evbuffer* buffer, HttpResponse& response, bool gzip, size_t* length) {
+  *length = 0;
   if (!gzip && !response.write_body) {
-    AddBody(buffer, std::move(response.body));
+    *length = response.body.size();
+    if (buffer != nullptr) AddBody(buffer, std::move(response.body));
     return true;
   }
-  BodyStreambuf body([buffer](const char* data, size_t n) { evbuffer_add(buffer, data, n); }, gzip);
+  BodyStreambuf body(
+      [buffer, length](const char* data, size_t n) {
+        *length += n;
+        if (buffer != nullptr) evbuffer_add(buffer, data, n);
+      },
+      gzip);
   if (body.ok()) {
     std::ostream out(&body);
     if (response.write_body) {
@@ -267,18 +279,68 @@ bool WriteBody(evbuffer* buffer, HttpResponse& response, bool gzip) {
     }
     if (body.Finish()) return true;
   }
-  evbuffer_drain(buffer, evbuffer_get_length(buffer));
+  if (buffer != nullptr) evbuffer_drain(buffer, evbuffer_get_length(buffer));
   return false;
 }
 
-void Dispatch(evhttp_request* req, void* arg) {
-  auto* routes = static_cast<std::map<std::string, HttpServer::Handler>*>(arg);
+// Sends `body` as the reply. evhttp sends a HEAD reply's body anyway and leaves out its
+// Content-Length, so a client waits for a body that is not a response and a pipelined request
+// after it is lost: a HEAD reply goes out with the GET one's Content-Length and no body.
+void SendReply(evhttp_request* req, int status, evbuffer* body) {
+  if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+    evkeyvalq* headers = evhttp_request_get_output_headers(req);
+    if (evhttp_find_header(headers, "Content-Length") == nullptr) {
+      evhttp_add_header(headers, "Content-Length",
+                        std::to_string(evbuffer_get_length(body)).c_str());
+    }
+    evbuffer_drain(body, evbuffer_get_length(body));
+  }
+  evhttp_send_reply(req, status, ReasonPhrase(status), body);
+}
+
+// scheme://host[:port] lower-cased and without the scheme's default port, so an Origin of
+// "http://Example:80" and a Host of "example" compare equal.
+std::string NormalizedOrigin(std::string_view scheme, std::string_view host) {
+  std::string out(scheme);
+  out += "://";
+  for (char c : host) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string default_port = scheme == "https" ? ":443" : ":80";
+  if (out.size() > default_port.size() &&
+      out.compare(out.size() - default_port.size(), default_port.size(), default_port) == 0) {
+    out.resize(out.size() - default_port.size());
+  }
+  return out;
+}
+
+// A browser names the page that sent a request in Origin; curl and Prometheus tooling send
+// none. A state-changing request from another site's page (a visitor's browser made to POST
+// /-/reload) carries that site's origin, which is not scheme://Host of this request.
+bool CrossOrigin(evhttp_request* req, bool tls) {
+  evkeyvalq* in = evhttp_request_get_input_headers(req);
+  const char* origin = evhttp_find_header(in, "Origin");
+  if (origin == nullptr) return false;
+  const char* host = evhttp_find_header(in, "Host");
+  if (host == nullptr || *host == '\0') return true;
+  const std::string_view o = Trim(origin);
+  const size_t sep = o.find("://");
+  if (sep == std::string_view::npos) return true;  // "null" and other opaque origins
+  const std::string_view scheme = o.substr(0, sep);
+  if (!EqualsIgnoreCase(scheme, tls ? "https" : "http")) return true;
+  return NormalizedOrigin(tls ? "https" : "http", o.substr(sep + 3)) !=
+         NormalizedOrigin(tls ? "https" : "http", Trim(host));
+}
+
+void Dispatch(evhttp_request* req, const std::map<std::string, HttpServer::Handler>& routes,
+              bool tls) {
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
   const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
   std::string p = (path == nullptr || *path == '\0') ? "/" : path;
   HttpResponse response;
-  auto it = routes->find(p);
-  if (it == routes->end()) {
+  auto it = routes.find(p);
+  if (evhttp_request_get_command(req) == EVHTTP_REQ_POST && CrossOrigin(req, tls)) {
+    response.status = 403;
+    response.body = "cross-origin request refused: Origin is not this exporter\n";
+  } else if (it == routes.end()) {
     response.status = 404;
     response.body = "not found; see / for what is served\n";
   } else {
@@ -291,12 +353,17 @@ void Dispatch(evhttp_request* req, void* arg) {
   const char* accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
   bool gzip =
       accept != nullptr && AcceptsGzip(accept) && (response.write_body || !response.body.empty());
+  // HEAD: the body is written only to be measured, through gzip when GET would be.
+  const bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
   evbuffer* body = evbuffer_new();
-  if (gzip && !WriteBody(body, response, true)) gzip = false;  // zlib failed: plain text
-  if (!gzip) WriteBody(body, response, false);
+  evbuffer* into = head ? nullptr : body;
+  size_t length = 0;
+  if (gzip && !WriteBody(into, response, true, &length)) gzip = false;  // zlib failed: plain
+  if (!gzip) WriteBody(into, response, false, &length);
   if (gzip) evhttp_add_header(headers, "Content-Encoding", "gzip");
+  if (head) evhttp_add_header(headers, "Content-Length", std::to_string(length).c_str());
   TuneConnection(req);
-  evhttp_send_reply(req, response.status, ReasonPhrase(response.status), body);
+  SendReply(req, response.status, body);
   evbuffer_free(body);
 }
 
@@ -451,12 +518,12 @@ void HttpServer::GuardedDispatch(evhttp_request* req, void* self) {
       evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
       evbuffer* body = evbuffer_new();
       evbuffer_add_printf(body, "authentication required\n");
-      evhttp_send_reply(req, 401, "Unauthorized", body);
+      SendReply(req, 401, body);
       evbuffer_free(body);
       return;
     }
   }
-  Dispatch(req, &server->routes_);
+  Dispatch(req, server->routes_, security && security->tls);
 }
 
 void HttpServer::Start() {

@@ -1,5 +1,6 @@
 // A small HTTP server (libevent's evhttp) on its own thread: /metrics, landing page, reload.
-// Responses go out in one write on TCP_NODELAY sockets, gzip-compressed when the client asks.
+// Responses go out in one write on TCP_NODELAY sockets, gzip-compressed when the client asks;
+// HEAD gets GET's headers without the body; a POST from another site's page (Origin) gets 403.
 #pragma once
 
 #include <atomic>

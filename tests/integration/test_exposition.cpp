@@ -14,9 +14,11 @@
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "exporter_process.h"
 #include "redis_server.h"
@@ -46,6 +48,17 @@ std::string ManyTargets(const RedisServer& redis, int n) {
   return yaml;
 }
 
+// A redis-server and an exporter polling it as target cache-1, up.
+struct OneTarget {
+  OneTarget()
+      : exporter(StartExporter(
+            Substitute(kTargets, {{"name", "cache-1"}, {"address", redis.address()}}))) {
+    REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "cache-1"}}, Equals(1)));
+  }
+  RedisServer redis;
+  ExporterProcess exporter;
+};
+
 struct RawResponse {
   int status = 0;
   std::string headers;  // lower-cased names, raw values
@@ -56,7 +69,7 @@ struct RawResponse {
 // broken server fails the test instead of hanging it.
 class KeepAliveClient {
  public:
-  explicit KeepAliveClient(int port) {
+  explicit KeepAliveClient(int port) : port_(port) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
     timeval tv{10, 0};
@@ -76,18 +89,33 @@ class KeepAliveClient {
 
   // Sends one GET and reads its whole response (Content-Length framed).
   RawResponse Get(const std::string& path, const std::string& extra_headers = "") {
-    const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
-    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
+    Send(Request("GET", path, extra_headers));
+    return Read();
+  }
+
+  // A request as Send() takes it: HTTP/1.1 with the Host header of this connection.
+  std::string Request(const std::string& method, const std::string& path,
+                      const std::string& extra_headers = "") const {
+    return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n" +
+           extra_headers + "\r\n";
+  }
+
+  // Writes `requests` (one or several, pipelined) in one send.
+  void Send(const std::string& requests) {
+    if (::send(fd_, requests.data(), requests.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(requests.size())) {
       throw std::runtime_error("send failed");
     }
+  }
+
+  // Reads one response; a response to HEAD has no body, whatever its Content-Length says.
+  RawResponse Read(bool head = false) {
     size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) ReadMore();
     RawResponse r;
-    const std::string head = buffer_.substr(0, header_end);
+    const std::string head_text = buffer_.substr(0, header_end);
     buffer_.erase(0, header_end + 4);
-    std::istringstream lines(head);
+    std::istringstream lines(head_text);
     std::string status_line;
     std::getline(lines, status_line);
     r.status = std::stoi(status_line.substr(9, 3));
@@ -102,11 +130,15 @@ class KeepAliveClient {
       r.headers += name + ": " + value + "\n";
       if (name == "content-length") length = std::stoul(value);
     }
+    if (head) return r;
     while (buffer_.size() < length) ReadMore();
     r.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return r;
   }
+
+  // Bytes received and not yet read as a response.
+  const std::string& unread() const { return buffer_; }
 
  private:
   void ReadMore() {
@@ -116,6 +148,7 @@ class KeepAliveClient {
     buffer_.append(chunk, static_cast<size_t>(n));
   }
 
+  int port_;
   int fd_ = -1;
   std::string buffer_;
 };
@@ -192,10 +225,8 @@ TEST_CASE("exposition: sequential keep-alive scrapes do not stall", "[exposition
 
 TEST_CASE("exposition: /metrics is gzip-compressed when asked, and only then",
           "[exposition][gzip]") {
-  RedisServer redis;
-  ExporterProcess exporter =
-      StartExporter(Substitute(kTargets, {{"name", "cache-1"}, {"address", redis.address()}}));
-  REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "cache-1"}}, Equals(1)));
+  OneTarget one;
+  ExporterProcess& exporter = one.exporter;
   KeepAliveClient client(exporter.port());
 
   const RawResponse plain = client.Get("/metrics");
@@ -239,6 +270,118 @@ TEST_CASE("exposition: /metrics is gzip-compressed when asked, and only then",
   const RawResponse page = client.Get("/triage", "Accept-Encoding: gzip\r\n");
   CHECK(HasHeader(page, "content-encoding: gzip"));
   CHECK(Gunzip(page.body).find("<html") != std::string::npos);
+}
+
+TEST_CASE(
+    "exposition: HEAD has GET's headers and no body, and a pipelined GET after it is answered",
+    "[exposition][http][head]") {
+  OneTarget one;
+  ExporterProcess& exporter = one.exporter;
+  KeepAliveClient client(exporter.port());
+
+  // HEAD /metrics and GET /-/healthy in one write: the GET's response must follow the HEAD's
+  // headers directly, not be taken for (or lost behind) a body.
+  client.Send(client.Request("HEAD", "/metrics") + client.Request("GET", "/-/healthy"));
+  const RawResponse head = client.Read(true);
+  INFO(head.headers);
+  CHECK(head.status == 200);
+  CHECK(HasHeader(head, "content-type: text/plain; version=0.0.4; charset=utf-8"));
+  const auto length_at = head.headers.find("content-length: ");
+  REQUIRE(length_at != std::string::npos);
+  CHECK(std::stoul(head.headers.substr(length_at + 16)) > 1000);  // the GET body's length
+  INFO("unread after the HEAD response: " << client.unread().substr(0, 200));
+  const RawResponse healthy = client.Read();
+  CHECK(healthy.status == 200);
+  CHECK(healthy.body == "OK\n");
+
+  // Gzip, the other endpoints and a 404: headers as GET, nothing after them but the next reply.
+  for (const auto& [path, extra, status] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"/metrics", "Accept-Encoding: gzip\r\n", 200},
+           {"/", "", 200},
+           {"/triage", "", 200},
+           {"/-/healthy", "", 200},
+           {"/-/reload", "", 405},
+           {"/nowhere", "", 404}}) {
+    INFO("HEAD " << path << " " << extra);
+    const RawResponse get = client.Get(path, extra);
+    client.Send(client.Request("HEAD", path, extra) + client.Request("GET", "/-/healthy"));
+    const RawResponse r = client.Read(true);
+    CHECK(r.status == status);
+    CHECK(get.status == status);
+    if (path != "/metrics" && path != "/triage") {  // fixed bodies: the very same length
+      CHECK(HasHeader(r, "content-length: " + std::to_string(get.body.size())));
+    } else {
+      CHECK(r.headers.find("content-length: ") != std::string::npos);
+    }
+    if (!extra.empty()) CHECK(HasHeader(r, "content-encoding: gzip"));
+    const RawResponse next = client.Read();
+    CHECK(next.status == 200);
+    CHECK(next.body == "OK\n");
+  }
+}
+
+TEST_CASE("exposition: POST /-/reload from another site's page is refused",
+          "[exposition][http][origin]") {
+  OneTarget one;
+  ExporterProcess& exporter = one.exporter;
+  const auto loaded_at =
+      exporter.Metric("redis_timeout_config_last_reload_success_timestamp_seconds");
+  REQUIRE(loaded_at);
+  // A second target on disk: it is polled only once a reload took place.
+  exporter.RewriteConfig(
+      Substitute(kTargets, {{"name", "cache-1"}, {"address", one.redis.address()}}) +
+      "  - name: cache-2\n    address: " + one.redis.address() + "\n");
+  KeepAliveClient client(exporter.port());
+  const std::string self = "http://127.0.0.1:" + std::to_string(exporter.port());
+
+  for (const std::string& origin :
+       {std::string("https://evil.example"),
+        std::string("http://localhost:") + std::to_string(exporter.port()),
+        "http://127.0.0.1:" + std::to_string(exporter.port() + 1),
+        "https://127.0.0.1:" + std::to_string(exporter.port()), std::string("null")}) {
+    INFO("Origin: " << origin);
+    client.Send(
+        client.Request("POST", "/-/reload", "Origin: " + origin + "\r\nContent-Length: 0\r\n"));
+    const RawResponse refused = client.Read();
+    CHECK(refused.status == 403);
+    CHECK(refused.body.find("cross-origin") != std::string::npos);
+  }
+  REQUIRE(exporter.WaitForPolls("cache-1", 2));
+  MetricsText m = exporter.ScrapeMetrics();
+  CHECK(m.Value("redis_timeout_target_up", {{"target", "cache-2"}}) == std::nullopt);
+  CHECK(m.Value("redis_timeout_config_last_reload_success_timestamp_seconds") == loaded_at);
+
+  // The exporter's own origin (as its landing page would send it), and none at all (curl).
+  client.Send(client.Request("POST", "/-/reload", "Origin: " + self + "\r\nContent-Length: 0\r\n"));
+  const RawResponse same = client.Read();
+  CHECK(same.status == 200);
+  CHECK(same.body == "config reloaded\n");
+  CHECK(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "cache-2"}}, Equals(1)));
+  CHECK(exporter.Post("/-/reload").status == 200);
+}
+
+TEST_CASE("exposition: redis_start_time_seconds moves when Redis restarts",
+          "[exposition][restart]") {
+  OneTarget one;
+  ExporterProcess& exporter = one.exporter;
+  const Labels target{{"target", "cache-1"}};
+  REQUIRE(exporter.WaitForMetric("redis_timeout_redis_start_time_seconds", target, Present()));
+  const double first = *exporter.Metric("redis_timeout_redis_start_time_seconds", target);
+  const double now = static_cast<double>(std::time(nullptr));
+  CHECK(first <= now + 1);  // rounded: up to half a second ahead of time()
+  CHECK(first >= now - 30);
+  CHECK(first == std::round(first));
+  // Whole seconds: it holds still from poll to poll.
+  REQUIRE(exporter.WaitForPolls("cache-1", 4));
+  CHECK(exporter.Metric("redis_timeout_redis_start_time_seconds", target) == first);
+
+  // A restart a few seconds after the first start shows as a later start time.
+  REQUIRE(WaitUntil([&] { return static_cast<double>(std::time(nullptr)) >= first + 3; }, 10s));
+  const double restart_at = static_cast<double>(std::time(nullptr));
+  one.redis.Restart();
+  CHECK(exporter.WaitForMetric("redis_timeout_redis_start_time_seconds", target,
+                               AtLeast(restart_at - 1), 15s));
+  CHECK(*exporter.Metric("redis_timeout_redis_start_time_seconds", target) > first);
 }
 
 namespace {

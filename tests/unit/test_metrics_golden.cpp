@@ -43,6 +43,7 @@ PollResult FixturePoll(Nanos at_mono, double at_wall) {
   poll.at_wall = at_wall;
   poll.duration_seconds = 0.0004;
   poll.redis = FixtureSnapshot();
+  poll.redis->taken_at_wall = at_wall;  // with INFO uptime_in_seconds, Redis' start time
   return poll;
 }
 
@@ -96,6 +97,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   first.at_wall = 1795687095.25;
   first.duration_seconds = 0.002;
   first.redis = FixtureSnapshot();
+  first.redis->taken_at_wall = first.at_wall;
   first.redis->info.fields["run_id"] = "before-restart";
   first.redis->slowlog = std::vector<SlowlogEntry>{};
   first.supported = supported;
@@ -106,6 +108,8 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   second.at_wall = 1795687100.25;
   second.duration_seconds = 0.0015;
   second.redis = FixtureSnapshot();
+  second.redis->taken_at_wall = second.at_wall;
+  second.redis->info.fields["uptime_in_seconds"] = "3600";  // started an hour before
   second.supported = supported;
   // Probe figures as a real probe hands them over.
   Nanos at = 101'000'000'000;
