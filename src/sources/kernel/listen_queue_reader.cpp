@@ -99,7 +99,11 @@ Result<bool> WalkDumpDatagram(const void* datagram, size_t size, std::uint32_t s
       }
       const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
       if (err->error == 0) continue;  // an ACK
-      return Result<bool>::Error(std::string("sock_diag: ") + std::strerror(-err->error));
+      // -errno from the kernel; anything else (INT_MIN, whose negation overflows) by number.
+      if (err->error < 0 && err->error > -4096) {
+        return Result<bool>::Error(std::string("sock_diag: ") + std::strerror(-err->error));
+      }
+      return Result<bool>::Error("sock_diag: error " + std::to_string(err->error));
     }
     on_message(*h);
   }
