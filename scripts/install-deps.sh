@@ -6,10 +6,11 @@ set -euo pipefail
 build_pkgs=(g++ cmake make pkg-config libhiredis-dev prometheus-cpp-dev libyaml-cpp-dev
             libspdlog-dev libevent-dev libssl-dev libcrypt-dev nlohmann-json3-dev catch2 zlib1g-dev)
 run_pkgs=(redis-server redis-tools curl ca-certificates)
-# wrk and prometheus-redis-exporter: `make test` runs the bench's smoke mode.
+# wrk and prometheus-redis-exporter: `make test` runs the bench's smoke mode; clang-14 and
+# libfuzzer-14-dev its short run of the fuzz targets (scripts/fuzz.sh).
 test_pkgs=(redis-server redis-tools curl openssl ca-certificates python3 python3-yaml prometheus
            prometheus-alertmanager chromium fonts-liberation clang-format-14 wrk
-           prometheus-redis-exporter buildah debootstrap jsonnet)
+           prometheus-redis-exporter buildah debootstrap jsonnet clang-14 libfuzzer-14-dev)
 # `make bench`: Debian's redis_exporter to compare against, wrk to load /metrics, ccache for
 # the bench's own Release build.
 bench_pkgs=(redis-server redis-tools python3 wrk prometheus-redis-exporter ccache)

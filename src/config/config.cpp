@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -487,17 +488,67 @@ std::string Where(const std::string& file_name, const YAML::Mark& mark) {
   return file_name + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
 
+// Where each of the first documents of a text starts: its first node's mark, else the
+// document's own. Not YAML::LoadAll, which in yaml-cpp 0.7 loops forever on a stray ',' at the
+// top level (an empty document each turn, the token never consumed, memory growing; found by
+// fuzz/config.cpp, tests/fixtures/fuzz/config/stray_comma.yaml): the caller stops at two.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    marks.push_back(mark);
+    node_seen_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (!node_seen_ && !marks.empty()) marks.back() = mark;
+    node_seen_ = true;
+  }
+  bool node_seen_ = false;
+};
+
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file_name) {
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1) {
-      return Result<Config>::Error(Where(file_name, documents[1].Mark()) +
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
+    }
+    if (starts.marks.size() > 1) {
+      const YAML::Mark& second = starts.marks[1];
+      // The parser did not move, or stopped at a ',' it will never consume: see DocumentStarts.
+      if (second.pos == starts.marks[0].pos ||
+          (second.pos >= 0 && static_cast<size_t>(second.pos) < text.size() &&
+           text[static_cast<size_t>(second.pos)] == ',')) {
+        return Result<Config>::Error(Where(file_name, second) +
+                                     ": (yaml): unexpected token (a ',' outside [] or {}?)");
+      }
+      return Result<Config>::Error(Where(file_name, second) +
                                    ": (top level): a second YAML document (after ---) is not "
                                    "read; put everything in one");
     }
-    YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+    YAML::Node root = YAML::Load(text);
     if (!root.IsDefined() || root.IsNull()) {
       return Result<Config>::Error(file_name + ":1:1: (top level): the file is empty");
     }

@@ -79,21 +79,35 @@ Status Dump(int fd, nlmsghdr* request, std::chrono::milliseconds timeout,
     if (n == 0) return Status::Error("sock_diag: netlink socket closed");
     if (msg.msg_flags & MSG_TRUNC) return Status::Error("sock_diag: reply truncated");
 
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq) continue;  // a late reply to an earlier request
-      if (h->nlmsg_type == NLMSG_DONE) return Status::Ok();
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
-          return Status::Error("sock_diag: short error message");
-        }
-        const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        if (err->error == 0) continue;  // an ACK
-        return Status::Error(std::string("sock_diag: ") + std::strerror(-err->error));
-      }
-      on_message(*h);
-    }
+    Result<bool> done = WalkDumpDatagram(buf, static_cast<size_t>(n), seq, on_message);
+    if (!done.ok()) return Status::Error(done.error());
+    if (done.value()) return Status::Ok();
   }
+}
+
+}  // namespace
+
+Result<bool> WalkDumpDatagram(const void* datagram, size_t size, std::uint32_t seq,
+                              const std::function<void(const nlmsghdr&)>& on_message) {
+  int len = static_cast<int>(size);
+  for (auto* h = static_cast<const nlmsghdr*>(datagram); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    if (h->nlmsg_seq != seq) continue;  // a late reply to an earlier request
+    if (h->nlmsg_type == NLMSG_DONE) return true;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
+        return Result<bool>::Error("sock_diag: short error message");
+      }
+      const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+      if (err->error == 0) continue;  // an ACK
+      // -errno from the kernel; anything else (INT_MIN, whose negation overflows) by number.
+      if (err->error < 0 && err->error > -4096) {
+        return Result<bool>::Error(std::string("sock_diag: ") + std::strerror(-err->error));
+      }
+      return Result<bool>::Error("sock_diag: error " + std::to_string(err->error));
+    }
+    on_message(*h);
+  }
+  return false;
 }
 
 void ParseInetMessage(const nlmsghdr& h, std::vector<TcpListener>* out) {
@@ -156,8 +170,6 @@ void ParseUnixMessage(const nlmsghdr& h, std::vector<UnixListener>* out) {
   }
   out->push_back(std::move(l));
 }
-
-}  // namespace
 
 Result<std::vector<TcpListener>> ListenQueueReader::ReadTcp() const {
   NetlinkSocket sock;

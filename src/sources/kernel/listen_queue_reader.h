@@ -3,10 +3,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/status.h"
 #include "sources/kernel/listeners.h"
+
+struct nlmsghdr;
 
 namespace rte {
 
@@ -25,5 +30,14 @@ class ListenQueueReader {
  private:
   std::chrono::milliseconds timeout_;
 };
+
+// The pure half of a dump, apart from the socket so the fuzz target can feed it bytes: walks
+// one reply datagram (aligned for nlmsghdr) and hands each message of dump `seq` to
+// on_message. True at NLMSG_DONE, false when more datagrams follow; an NLMSG_ERROR is an error.
+Result<bool> WalkDumpDatagram(const void* datagram, size_t size, std::uint32_t seq,
+                              const std::function<void(const nlmsghdr&)>& on_message);
+// One SOCK_DIAG_BY_FAMILY message → a listener appended to `out`; others are skipped.
+void ParseInetMessage(const nlmsghdr& h, std::vector<TcpListener>* out);
+void ParseUnixMessage(const nlmsghdr& h, std::vector<UnixListener>* out);
 
 }  // namespace rte
