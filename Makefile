@@ -6,6 +6,7 @@ BENCH_DIR ?= build-bench
 # `make bench BENCH_MODE=smoke`: a seconds-long run of every code path of the bench.
 BENCH_MODE ?= full
 BENCH_SECONDS ?= 60
+FUZZ_SECONDS ?= 600
 JOBS ?= $(shell nproc)
 # `make build`: RelWithDebInfo (optimised, with debug info); `make test` builds Release.
 BUILD_TYPE ?= RelWithDebInfo
@@ -15,7 +16,7 @@ WERROR ?= OFF
 # `make install [PREFIX=/usr] [DESTDIR=/tmp/stage]`
 PREFIX ?= /usr/local
 
-.PHONY: all deps build run install test test-release asan-build test-asan bench format clean image mixin
+.PHONY: all deps build run install test test-release asan-build test-asan bench fuzz format clean image mixin
 
 all: build
 
@@ -100,9 +101,15 @@ mixin:
 	scripts/generate-mixin.sh
 	scripts/generate-kubernetes.py
 
+# The libFuzzer targets of fuzz/ (clang-14, ASan + UBSan), each run for FUZZ_SECONDS, seeded
+# from tests/fixtures/; `make test` runs each for 3 s so they keep building and running.
+fuzz:
+	scripts/install-deps.sh test
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 # Rewrites every C++ source in place with clang-format-14 and the root .clang-format.
 format:
 	scripts/check-format.sh --fix
 
 clean:
-	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) $(BENCH_DIR) build-image
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(ASAN_DIR) $(BENCH_DIR) build-image build-fuzz

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of fuzz/ (clang-14, ASan + UBSan) and runs each for FUZZ_SECONDS,
 # seeded from tests/fixtures/. Prints per target: seconds, exec/s, cov, ft, crashes. A crash
 # fails the run; its input is kept as FUZZ_DIR/crashes/<target>-crash-<sha1>.
-# Usage: scripts/fuzz.sh [target...]   (default: every target)
+# Usage: scripts/fuzz.sh [--build-only] [target...]   (default: every target)
 #   FUZZ_SECONDS=600  each target's run     FUZZ_JOBS=1  targets run at once
 #   FUZZ_DIR=build-fuzz                     JOBS=2       build parallelism
 # Reproduce a crash: FUZZ_DIR/fuzz_<target> FUZZ_DIR/crashes/<file>
@@ -14,6 +14,11 @@ jobs=${FUZZ_JOBS:-1}
 dir=${FUZZ_DIR:-build-fuzz}
 all=(resp_decoder poll_batch info slowlog latency_latest config_get client_list error_reply config
      web_config proc_netstat proc_sys proc_process cgroup sock_diag)
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+  build_only=true
+  shift
+fi
 targets=("${@:-${all[@]}}")
 
 for tool in clang++-14 cmake; do
@@ -21,6 +26,7 @@ for tool in clang++-14 cmake; do
 done
 cmake -S fuzz -B "$dir" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$dir" -j"${JOBS:-2}" --target "${targets[@]/#/fuzz_}" >/dev/null
+$build_only && exit 0
 
 # Seeds: fixture folders as they are (libFuzzer reads them recursively, never writes to them),
 # and single files copied into a seed folder of the build dir.

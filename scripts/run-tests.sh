@@ -3,11 +3,13 @@
 #   1. ctest in BUILD_DIR (unit, integration, alerts, dashboards, stack, deploy), then the
 #      bench's own tests and its smoke run;
 #   2. meanwhile, the AddressSanitizer/UndefinedBehaviorSanitizer build of the daemon and the
-#      unit tests (`make asan-build`), compiled as an idle-priority job (SCHED_IDLE): it only
-#      takes CPU time the suites leave unused, so their timing is not disturbed;
+#      unit tests (`make asan-build`), then the libFuzzer targets (`scripts/fuzz.sh
+#      --build-only`), compiled as an idle-priority job (SCHED_IDLE): it only takes CPU time
+#      the suites leave unused, so their timing is not disturbed;
 #   3. then the sanitizer unit tests, and the integration tests again against the sanitizer
 #      daemon (RTE_TEST_EXPORTER_BINARY). Sanitizer reports of the daemon are written under
-#      ASAN_DIR/sanitizer-reports/ and fail the run.
+#      ASAN_DIR/sanitizer-reports/ and fail the run;
+#   4. each fuzz target for 3 s (`make fuzz` runs them for 10 minutes each).
 # Usage (from the repository root): BUILD_DIR=build ASAN_DIR=build-asan scripts/run-tests.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,13 +17,14 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 asan_dir=${ASAN_DIR:-build-asan}
 mkdir -p "$asan_dir"
-asan_log="$asan_dir/asan-build.log"
+asan_log="$asan_dir/asan-and-fuzz-build.log"
 
 # Lowest CPU priority for the sanitizer compile: SCHED_IDLE where chrt allows it, else nice 19.
 idle=(nice -n 19)
 if chrt --idle 0 true 2>/dev/null; then idle=(chrt --idle 0); fi
 # Its own process group (setsid), so that a failing suite stops the whole compile.
-setsid "${idle[@]}" make --no-print-directory asan-build ASAN_DIR="$asan_dir" >"$asan_log" 2>&1 &
+setsid "${idle[@]}" sh -c "make --no-print-directory asan-build ASAN_DIR='$asan_dir' &&
+  scripts/fuzz.sh --build-only" >"$asan_log" 2>&1 &
 asan_pid=$!
 trap 'kill -- -"$asan_pid" 2>/dev/null || true' EXIT
 
@@ -35,10 +38,10 @@ if [ "$status" -eq 0 ]; then
 fi
 [ "$status" -eq 0 ] || exit "$status"
 
-echo "waiting for the sanitizer build (log: $asan_log)"
+echo "waiting for the sanitizer and fuzz builds (log: $asan_log)"
 if ! wait "$asan_pid"; then
   tail -n 100 "$asan_log"
-  echo "the sanitizer build failed (whole log: $asan_log)" >&2
+  echo "the sanitizer or fuzz build failed (whole log: $asan_log)" >&2
   exit 1
 fi
 trap - EXIT
@@ -60,3 +63,5 @@ if [ -n "$(ls -A "$reports")" ]; then
   exit 1
 fi
 echo "sanitizer run: no reports from the daemon"
+
+FUZZ_SECONDS=3 scripts/fuzz.sh
