@@ -47,6 +47,8 @@ TEST_CASE("hostile: a reply announced as a gigabyte is cut at max_reply_bytes", 
   HostileServer hostile("$1000000000\r\n", 512u << 20);
   ExporterProcess exporter = StartExporter(
       Substitute(kConfig, {{"healthy", healthy.address()}, {"hostile", hostile.address()}}));
+  // The process figures come with the sampler's first reading, shortly after the start.
+  REQUIRE(exporter.WaitForMetric("process_resident_memory_bytes", {}, Present(), 10s));
   const auto rss_before = exporter.Metric("process_resident_memory_bytes");
   REQUIRE(rss_before.has_value());
   REQUIRE(exporter.WaitForMetric("redis_timeout_poll_errors_total",

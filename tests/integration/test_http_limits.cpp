@@ -45,6 +45,8 @@ size_t SendUntilClosed(int port, const std::string& head, size_t filler) {
 
 TEST_CASE("http: an endless header line is cut off, the exporter keeps serving", "[http][limits]") {
   ExporterProcess exporter = StartExporter("targets: []\n");
+  // The process figures come with the sampler's first reading, shortly after the start.
+  REQUIRE(exporter.WaitForMetric("process_resident_memory_bytes", {}, Present(), 10s));
   const auto rss_before = exporter.Metric("process_resident_memory_bytes");
   REQUIRE(rss_before.has_value());
   const size_t attempted = 256u << 20;
