@@ -187,6 +187,11 @@ void LatencyProbe::ProbeFreshConnect() {
       config_.endpoint, config_.tls, config_.client_timeout,
       [this](TransportError error, const std::string& detail) {
         if (!fresh_running_) return;
+        if (error == TransportError::kFdExhausted) {
+          // Our own shortage of descriptors: no figure of the target's, and no refusal.
+          EndConnectProbe();
+          return;
+        }
         if (error != TransportError::kNone) {
           if (error == TransportError::kTimeout) {
             figures_.connect_tcp_seconds =
