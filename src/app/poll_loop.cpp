@@ -95,7 +95,7 @@ void PollLoop::OnPollResult(TargetHistory& history, const PollResult& result) {
     spdlog::info("event=slowlog_entries_lost target={} lost={} hint=\"{}\"", report.config.name,
                  report.slowlog_lost_this_poll, "raise slowlog-max-len or slowlog_fetch");
   }
-  store_.Publish(std::make_shared<const TargetReport>(report));
+  store_.Publish(history.Shared());
 }
 
 void PollLoop::ApplyPending() {
@@ -123,7 +123,7 @@ void PollLoop::ApplyPending() {
     t.poller = std::make_unique<TargetPoller>(
         base_, dns_, clock_, secrets_, target,
         [this, history](PollResult result) { OnPollResult(*history, result); }, tls_loader_.get());
-    store_.Publish(std::make_shared<const TargetReport>(history->report()));
+    store_.Publish(history->Shared());
     t.poller->Start(StartOffset(target));
     next[target.name] = std::move(t);
   }

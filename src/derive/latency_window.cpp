@@ -7,12 +7,17 @@
 namespace rte {
 
 void LatencyWindow::Add(Nanos now, Nanos rtt) {
+  // Grown one sample at a time: the window holds about the same number once full, which a
+  // doubling vector (or a deque's 512-byte blocks) would round up for every target.
+  if (samples_.size() == samples_.capacity()) samples_.reserve(samples_.size() + 1);
   samples_.push_back({now, rtt});
   Prune(now);
 }
 
 void LatencyWindow::Prune(Nanos now) {
-  while (!samples_.empty() && samples_.front().at <= now - width_) samples_.pop_front();
+  auto first_kept = samples_.begin();
+  while (first_kept != samples_.end() && first_kept->at <= now - width_) ++first_kept;
+  samples_.erase(samples_.begin(), first_kept);
 }
 
 size_t P99RankFromTop(size_t n) {

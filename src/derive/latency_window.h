@@ -2,8 +2,8 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
+#include <vector>
 
 #include "common/clock.h"
 
@@ -40,7 +40,7 @@ class LatencyWindow {
   };
   std::optional<double> AtIndexSeconds(size_t index) const;  // ascending order
   Nanos width_;
-  std::deque<Sample> samples_;
+  std::vector<Sample> samples_;  // oldest first
 };
 
 }  // namespace rte

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/maybe_double.h"
 #include "config/config.h"
 
 namespace rte {
@@ -100,8 +101,8 @@ struct RiskSample {
   bool up = false;              // the poll succeeded
   bool poll_timed_out = false;  // connected but Redis did not answer in time
   // pool
-  std::optional<double> connected_clients, maxclients, rejected_connections_total;
-  std::optional<double> connections_received_total;
+  MaybeDouble connected_clients, maxclients, rejected_connections_total;
+  MaybeDouble connections_received_total;
   struct Pool {
     double size = 0;              // declared, per instance
     double connections = 0;       // all instances
@@ -109,33 +110,33 @@ struct RiskSample {
     double largest_instance = 0;  // connections of the instance holding the most
     double busy = 0;              // busy connections of the busiest instance
   };
-  std::map<std::string, Pool> pools;           // from the newest CLIENT LIST
-  std::optional<double> median_client_age;     // CLIENT LIST, without the exporter's connections
-  double connect_max_clients_total = 0;        // fresh-connect probe refusals
-  std::optional<double> connect_tcp_duration;  // TCP handshake of the fresh-connect probe
+  std::map<std::string, Pool> pools;     // from the newest CLIENT LIST
+  MaybeDouble median_client_age;         // CLIENT LIST, without the exporter's connections
+  double connect_max_clients_total = 0;  // fresh-connect probe refusals
+  MaybeDouble connect_tcp_duration;      // TCP handshake of the fresh-connect probe
   // network
-  std::optional<double> ping_p50;
+  MaybeDouble ping_p50;
   // The window's p99, but never above the kTailMinSamples-th slowest round trip: with fewer
   // than 100 × kTailMinSamples samples a p99 is the maximum, and one slow PING (a scheduling
   // hiccup on the exporter's host) would hold the risk for a whole window.
-  std::optional<double> ping_tail;
+  MaybeDouble ping_tail;
   size_t ping_samples = 0;  // round trips behind the quantiles
   double ping_timeouts_total = 0;
-  std::optional<double> tcp_rtt;
-  std::optional<double> tcp_retransmits_total;
-  std::optional<double> large_payload_p50;  // ECHO of kLargePayloadBytes, window median
+  MaybeDouble tcp_rtt;
+  MaybeDouble tcp_retransmits_total;
+  MaybeDouble large_payload_p50;  // ECHO of kLargePayloadBytes, window median
   double large_payload_timeouts_total = 0;
   // memory
-  std::optional<double> used_memory, maxmemory, system_memory, oom_errors_total;
-  std::optional<double> used_memory_rss;            // what the kernel charges the process
-  std::optional<double> mem_not_counted_for_evict;  // replica/AOF buffers Redis leaves out
-  std::optional<double> cgroup_memory_limit;        // the Redis process's cgroup (local)
-  std::optional<double> evicted_keys_total, keys, keys_with_expiry;
+  MaybeDouble used_memory, maxmemory, system_memory, oom_errors_total;
+  MaybeDouble used_memory_rss;            // what the kernel charges the process
+  MaybeDouble mem_not_counted_for_evict;  // replica/AOF buffers Redis leaves out
+  MaybeDouble cgroup_memory_limit;        // the Redis process's cgroup (local)
+  MaybeDouble evicted_keys_total, keys, keys_with_expiry;
   std::optional<std::string> policy;
   // blocking (the "slowlog" cause): every server-side witness of a stalled event loop
-  std::optional<double> slowlog_threshold;      // CONFIG slowlog-log-slower-than (s); < 0: off
-  bool slowlog_refused = false;                 // SLOWLOG GET is refused (renamed, ACL)
-  std::optional<double> command_seconds_total;  // INFO commandstats, all commands
+  MaybeDouble slowlog_threshold;      // CONFIG slowlog-log-slower-than (s); < 0: off
+  bool slowlog_refused = false;       // SLOWLOG GET is refused (renamed, ACL)
+  MaybeDouble command_seconds_total;  // INFO commandstats, all commands
   // The command with the longest average call since the previous poll (commandstats deltas):
   // a lower bound of its longest call.
   double command_longest_mean = 0;
@@ -143,21 +144,21 @@ struct RiskSample {
   // The longest latency-monitor spike first seen in this poll, and its event class.
   double latency_spike_new = 0;
   std::string latency_spike_event;
-  std::optional<double> latency_monitor_threshold;   // seconds; 0: off
-  std::optional<double> forks_total, fork_duration;  // total_forks, latest_fork_usec (s)
-  bool persistence_running = false;                  // BGSAVE or AOF rewrite in progress
-  std::optional<double> swap_bytes;                  // the Redis process's VmSwap (local)
-  std::optional<std::string> thp_mode;               // the host's transparent huge pages
+  MaybeDouble latency_monitor_threshold;   // seconds; 0: off
+  MaybeDouble forks_total, fork_duration;  // total_forks, latest_fork_usec (s)
+  bool persistence_running = false;        // BGSAVE or AOF rewrite in progress
+  MaybeDouble swap_bytes;                  // the Redis process's VmSwap (local)
+  std::optional<std::string> thp_mode;     // the host's transparent huge pages
   // slowlog: cumulative over the exporter's life; per-command seconds of new entries
-  std::optional<double> slowlog_seconds_total;
-  std::optional<double> slowlog_longest_new;  // longest entry first seen in this poll
+  MaybeDouble slowlog_seconds_total;
+  MaybeDouble slowlog_longest_new;  // longest entry first seen in this poll
   std::map<std::string, double> slowlog_seconds_by_command;
   // backlog
   bool local = false;
-  std::optional<double> queue_length, queue_max, tcp_backlog;
-  std::optional<double> queue_peak;   // longest queue sampled since the previous kernel reading
-  std::vector<int> other_full_ports;  // other listeners on the host seen nearly full
-  std::optional<double> listen_overflows_total;  // host-wide
+  MaybeDouble queue_length, queue_max, tcp_backlog;
+  MaybeDouble queue_peak;              // longest queue sampled since the previous kernel reading
+  std::vector<int> other_full_ports;   // other listeners on the host seen nearly full
+  MaybeDouble listen_overflows_total;  // host-wide
 };
 
 // The memory limit that binds first, and where it comes from (the memory_limit_info source).

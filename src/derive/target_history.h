@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,10 @@ class TargetHistory {
   // Folds one poll into the history and returns the report as of that poll. `kernel` is the
   // newest host reading, or nullptr when none has finished yet.
   const TargetReport& Advance(const PollResult& poll, const KernelSnapshot* kernel);
-  const TargetReport& report() const { return report_; }
+  const TargetReport& report() const { return *report_; }
+  // The report as of the last Advance, to publish: Advance never changes a report shared this
+  // way (it changes a copy), so a target holds one report between polls, not two.
+  std::shared_ptr<const TargetReport> Shared() const { return report_; }
   bool local() const { return local_; }
   // The Redis process ID last handed to the kernel sampler (bookkeeping for the caller).
   double pid() const { return pid_; }
@@ -40,10 +44,11 @@ class TargetHistory {
   // Stall witnesses outside SLOWLOG: commandstats deltas and new latency-monitor spikes.
   void AdvanceStalls(const RedisSnapshot& snap);
 
-  TargetConfig config_;
+  // The target's config is the report's: one copy per target fewer.
+  const TargetConfig& config() const { return report_->config; }
   bool local_;
   double pid_ = 0;
-  TargetReport report_;
+  std::shared_ptr<TargetReport> report_ = std::make_shared<TargetReport>();
   SlowlogCursor cursor_;
   double slowlog_longest_new_ = 0;  // longest entry first seen in this poll
   struct SeenEntry {
