@@ -36,6 +36,9 @@ fi
 if [ "$status" -eq 0 ]; then
   python3 bench/bench.py --smoke --exporter "$build_dir/redis-timeout-exporter" || status=$?
 fi
+if [ "$status" -eq 0 ]; then
+  python3 scripts/soak.py --seconds 60 --exporter "$build_dir/redis-timeout-exporter" || status=$?
+fi
 [ "$status" -eq 0 ] || exit "$status"
 
 echo "waiting for the sanitizer and fuzz builds (log: $asan_log)"

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,10 +22,11 @@ constexpr rlim_t kFdsBase = 64;
 
 // Like the Go runtime, which Prometheus exporters are written in: raise the soft
 // RLIMIT_NOFILE to the hard limit when the configured targets need more than the soft limit.
-void EnsureFileLimit(size_t targets) {
+// Returns the soft limit in force after it (RLIM_INFINITY when unlimited, 0 when unknown).
+rlim_t EnsureFileLimit(size_t targets) {
   const rlim_t needed = kFdsBase + kFdsPerTarget * static_cast<rlim_t>(targets);
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed &&
       limit.rlim_cur < limit.rlim_max) {
     const rlim_t before = limit.rlim_cur;
@@ -44,6 +46,17 @@ void EnsureFileLimit(size_t targets) {
                  "connections to some targets will fail: raise the hard limit (LimitNOFILE= in the "
                  "systemd unit, ulimit -Hn)");
   }
+  return limit.rlim_cur;
+}
+
+// The web connections may hold what the targets leave of the descriptor limit, and at least a
+// few (a scrape must get through even when the targets need everything).
+constexpr size_t kMinWebConnections = 8;
+size_t WebConnectionCap(size_t flag, rlim_t soft_limit, size_t targets) {
+  if (soft_limit == 0 || soft_limit == RLIM_INFINITY) return flag;
+  const rlim_t needed = kFdsBase + kFdsPerTarget * static_cast<rlim_t>(targets);
+  const rlim_t left = soft_limit > needed ? soft_limit - needed : 0;
+  return std::max(kMinWebConnections, std::min<size_t>(flag, static_cast<size_t>(left)));
 }
 
 }  // namespace
@@ -52,14 +65,14 @@ Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
       collector_(store_, status_),
       poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root),
-      http_(&status_.web_tls_handshake_failures) {}
+      http_(&status_.web) {}
 
 Daemon::~Daemon() { Stop(); }
 
 Status Daemon::Start() {
   auto config = LoadConfigFile(options_.config_file);
   if (!config.ok()) return Status::Error(config.error());
-  EnsureFileLimit(config.value().targets.size());
+  ApplyFileLimit(config.value().targets.size());
 
   http_.Route("/", [this](const std::string&) { return LandingPage(); });
   http_.Route(options_.telemetry_path, [this](const std::string&) {
@@ -119,6 +132,17 @@ Result<std::shared_ptr<const WebSecurity>> LoadWebConfig(const std::string& path
 
 }  // namespace
 
+void Daemon::ApplyFileLimit(size_t targets) {
+  const size_t cap =
+      WebConnectionCap(options_.web_max_connections, EnsureFileLimit(targets), targets);
+  if (cap < options_.web_max_connections) {
+    spdlog::info("event=web_connection_cap connections={} max_connections_flag={} reason=\"{}\"",
+                 cap, options_.web_max_connections,
+                 "the descriptor limit leaves no more beside the targets' connections");
+  }
+  http_.SetConnectionLimits(cap, options_.web_read_timeout.count());
+}
+
 Status Daemon::ApplyWebConfig() {
   auto web = LoadWebConfig(options_.web_config_file);
   if (!web.ok()) return Status::Error("--web.config.file: " + web.error());
@@ -146,7 +170,7 @@ Status Daemon::Reload() {
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
   spdlog::info("event=config_reloaded file={} targets={}", options_.config_file,
                config.value().targets.size());
-  EnsureFileLimit(config.value().targets.size());
+  ApplyFileLimit(config.value().targets.size());
   poll_loop_.Apply(std::move(config.value()));
   return Status::Ok();
 }

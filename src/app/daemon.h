@@ -8,6 +8,7 @@
 #include "app/poll_loop.h"
 #include "app/shard.h"
 #include "common/clock.h"
+#include "common/duration.h"
 #include "exposition/collector.h"
 #include "exposition/http_server.h"
 #include "exposition/report_store.h"
@@ -22,6 +23,8 @@ struct DaemonOptions {
   std::string sysfs_root = "/sys";
   std::string web_config_file;  // empty: plain HTTP, no auth
   ShardSpec shard;              // one replica of shard.count polls only its share of the targets
+  size_t web_max_connections = HttpConnections::kDefaultMaxOpen;  // --web.max-connections
+  Duration web_read_timeout = Duration(HttpConnections::kDefaultReadTimeout);
 };
 
 class Daemon {
@@ -39,6 +42,9 @@ class Daemon {
   HttpResponse LandingPage() const;
   // Loads --web.config.file (when given) and applies it to the HTTP server.
   Status ApplyWebConfig();
+  // Raises the descriptor limit for `targets` when it can, and caps the web connections
+  // below what the targets leave.
+  void ApplyFileLimit(size_t targets);
 
   DaemonOptions options_;
   SystemClock clock_;

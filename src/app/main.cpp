@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "app/logging.h"
 #include "app/shard.h"
 #include "app/triage.h"
+#include "common/duration.h"
 #include "config/config.h"
 
 namespace {
@@ -41,6 +43,9 @@ rte::FlagSet DaemonFlags() {
        "TLS, basic auth and headers of the web endpoint (exporter-toolkit format; re-read at "
        "every reload)",
        ""},
+      {"web.max-connections", "N", "web connections open at once; the longest idle makes room",
+       "512"},
+      {"web.read-timeout", "DURATION", "time a web connection has to send a whole request", "30s"},
       {"log.level", "LEVEL", "debug, info, warn or error", "info"},
       {"log.format", "FORMAT", "logfmt or json", "logfmt"},
       {"path.procfs", "PATH", "procfs mount to read kernel counters from", "/proc"},
@@ -92,6 +97,24 @@ int main(int argc, char** argv) {
               << telemetry_path << "'\n";
     return rte::kExitUsage;
   }
+  const std::string max_connections_text = flags.Get("web.max-connections");
+  char* end = nullptr;
+  const unsigned long long max_connections = std::strtoull(max_connections_text.c_str(), &end, 10);
+  if (max_connections_text.empty() || *end != '\0' || max_connections < 1 ||
+      max_connections > 1'000'000 || max_connections_text[0] == '-') {
+    std::cerr << "redis-timeout-exporter: --web.max-connections must be a whole number from 1 "
+                 "to 1000000, got '"
+              << max_connections_text << "'\n";
+    return rte::kExitUsage;
+  }
+  const auto read_timeout = rte::ParseDuration(flags.Get("web.read-timeout"));
+  if (!read_timeout.ok() || read_timeout.value() < std::chrono::seconds(1) ||
+      read_timeout.value() > std::chrono::hours(1)) {
+    std::cerr << "redis-timeout-exporter: --web.read-timeout must be a duration from 1s to 1h, "
+                 "got '"
+              << flags.Get("web.read-timeout") << "'\n";
+    return rte::kExitUsage;
+  }
   const std::string config_file = flags.Get("config.file");
   char hostname[256] = {};
   const bool from_hostname = flags.Has("shard.index-from-hostname");
@@ -124,7 +147,8 @@ int main(int argc, char** argv) {
 
   rte::Daemon daemon({config_file, flags.Get("web.listen-address"), telemetry_path,
                       flags.Get("path.procfs"), flags.Get("path.sysfs"),
-                      flags.Get("web.config.file"), shard.value()});
+                      flags.Get("web.config.file"), shard.value(),
+                      static_cast<size_t>(max_connections), read_timeout.value()});
   if (rte::Status s = daemon.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed error=\"{}\"", s.message());
     // Not only the config: a listen address in use fails Start() too.

@@ -68,6 +68,8 @@ void PollLoop::Stop() {
 }
 
 void PollLoop::Apply(Config config) {
+  // Here, on the caller's thread: the loop only looks the secrets up when it connects.
+  secrets_.Prime(config.targets);
   {
     std::lock_guard lock(mu_);
     pending_ = std::move(config);
@@ -119,7 +121,7 @@ void PollLoop::ApplyPending() {
     t.history = std::make_unique<TargetHistory>(target, IsLocal(target));
     TargetHistory* history = t.history.get();
     t.poller = std::make_unique<TargetPoller>(
-        base_, dns_, clock_, target,
+        base_, dns_, clock_, secrets_, target,
         [this, history](PollResult result) { OnPollResult(*history, result); }, tls_loader_.get());
     store_.Publish(std::make_shared<const TargetReport>(history->report()));
     t.poller->Start(StartOffset(target));

@@ -17,6 +17,7 @@
 #include "derive/target_history.h"
 #include "exposition/report_store.h"
 #include "sources/kernel/kernel_sampler.h"
+#include "sources/redis/secret_cache.h"
 #include "sources/redis/target_poller.h"
 #include "sources/redis/tls_context_loader.h"
 
@@ -34,7 +35,8 @@ class PollLoop {
 
   void Start();
   void Stop();
-  // Thread-safe. Targets whose settings did not change keep their poller and history.
+  // Thread-safe, but never on the loop thread: it reads the targets' password files first.
+  // Targets whose settings did not change keep their poller and history.
   void Apply(Config config);
 
  private:
@@ -53,6 +55,7 @@ class PollLoop {
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   event* wake_ = nullptr;
+  SecretCache secrets_;                           // outlives the pollers
   std::unique_ptr<TlsContextLoader> tls_loader_;  // outlives the pollers, dies before base_
   KernelSampler kernel_;
   std::thread thread_;

@@ -34,7 +34,7 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
-// Where a secret comes from; the secret itself is read at connect time and never stored here.
+// Where a secret comes from; the secret itself is read by the SecretCache and never stored here.
 struct SecretSource {
   std::string file;     // password_file
   std::string env_var;  // password_env

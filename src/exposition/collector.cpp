@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "common/fd_exhaustion.h"
+
 namespace rte {
 namespace {
 
@@ -759,7 +761,34 @@ void ReportCollector::ForEachFamily(const FamilySink& out) const {
                     "Connections to the web endpoint closed because their TLS handshake failed "
                     "(--web.config.file tls_server_config): plain HTTP, no or an untrusted "
                     "client certificate, a TLS version below min_version. The log says why.");
-    f.Add(static_cast<double>(status_.web_tls_handshake_failures.load()), {});
+    f.Add(static_cast<double>(status_.web.tls_handshake_failures.load()), {});
+  }
+  {
+    FamilyBuilder f(out, "web_connections", MetricType::Gauge,
+                    "Connections open to the web endpoint: scrapes, browsers, idle keep-alive "
+                    "ones. At --web.max-connections the longest idle one is closed for each new "
+                    "one (web_connections_closed_total{reason=\"evicted\"}).");
+    f.Add(static_cast<double>(status_.web.connections_open.load()), {});
+  }
+  {
+    FamilyBuilder f(out, "web_connections_closed_total", MetricType::Counter,
+                    "Web connections the exporter closed. read_timeout: no whole request within "
+                    "--web.read-timeout of the connection or the previous request (an idle or "
+                    "byte-dripping client); evicted: the longest idle one, for a new connection "
+                    "at --web.max-connections or when descriptors ran out. A steady rise of "
+                    "evicted: raise --web.max-connections or find the client holding them.");
+    f.Add(static_cast<double>(status_.web.closed_read_timeout.load()),
+          {{"reason", "read_timeout"}});
+    f.Add(static_cast<double>(status_.web.closed_evicted.load()), {{"reason", "evicted"}});
+  }
+  {
+    FamilyBuilder f(out, "fd_exhausted_total", MetricType::Counter,
+                    "Times the exporter itself ran out of file descriptors (EMFILE/ENFILE): "
+                    "accepting a web connection, or connecting to Redis (that poll fails at "
+                    "stage connect, and the probe counts no refusal: it is not the target's "
+                    "fault). Raise LimitNOFILE= (ulimit -n) or lower --web.max-connections.");
+    f.Add(static_cast<double>(status_.web.accept_fd_exhausted.load()), {{"operation", "accept"}});
+    f.Add(static_cast<double>(ConnectFdExhaustions().load()), {{"operation", "connect"}});
   }
   RiskFamilies(out, reports);
   HealthFamilies(out, reports);

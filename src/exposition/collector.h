@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "exposition/http_connections.h"
 #include "exposition/report_store.h"
 
 namespace rte {
@@ -21,7 +22,7 @@ struct ExporterStatus {
   std::atomic<bool> config_last_reload_successful{true};
   std::atomic<double> config_last_reload_success_timestamp{0};
   std::atomic<int> shard_targets{0};  // targets of the config this replica polls
-  std::atomic<std::uint64_t> web_tls_handshake_failures{0};  // counted by the HTTP server
+  WebServerStats web;                 // counted by the HTTP server
 };
 
 class ReportCollector : public prometheus::Collectable {

@@ -397,13 +397,14 @@ std::string GzipCompress(std::string_view text) {
   return body.Finish() ? out : std::string();
 }
 
-HttpServer::HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures)
-    : tls_handshake_failures_(tls_handshake_failures) {
+HttpServer::HttpServer(WebServerStats* stats) : stats_(stats != nullptr ? stats : &own_stats_) {
   evthread_use_pthreads();  // Stop() breaks the loop from another thread
   base_ = event_base_new();
   http_ = evhttp_new(base_);
   evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-  evhttp_set_timeout(http_, 30);
+  connections_ = std::make_unique<HttpConnections>(base_, stats_);
+  // evhttp's own timeout restarts with every byte; HttpConnections' deadline does not.
+  evhttp_set_timeout(http_, static_cast<int>(HttpConnections::kDefaultReadTimeout / 1'000'000'000));
   // Requests are small: a scrape or a reload has a few headers and no body. Larger ones are
   // answered 413 and closed before they are buffered (a 61 MB header line or a 1 GB POST must
   // not grow our memory or keep a core busy).
@@ -413,7 +414,8 @@ HttpServer::HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures)
 
 HttpServer::~HttpServer() {
   Stop();
-  evhttp_free(http_);
+  evhttp_free(http_);  // closes every connection, which HttpConnections hears of
+  connections_.reset();
   event_base_free(base_);
 }
 
@@ -439,10 +441,13 @@ Status HttpServer::Listen(const std::string& listen_address) {
   }
   evhttp_set_gencb(http_, &HttpServer::GuardedDispatch, this);
   evhttp_set_bevcb(http_, &HttpServer::NewConnection, this);
-  if (evhttp_bind_socket(http_, host.c_str(), static_cast<uint16_t>(port)) != 0) {
+  evhttp_bound_socket* bound =
+      evhttp_bind_socket_with_handle(http_, host.c_str(), static_cast<uint16_t>(port));
+  if (bound == nullptr) {
     return Status::Error("cannot listen on " + listen_address + ": " +
                          evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
   }
+  connections_->Watch(evhttp_bound_socket_get_listener(bound));
   return Status::Ok();
 }
 
@@ -451,21 +456,37 @@ void HttpServer::SetSecurity(std::shared_ptr<const WebSecurity> security) {
   security_ = std::move(security);
 }
 
+void HttpServer::SetConnectionLimits(std::size_t max_open, Nanos read_timeout) {
+  connections_->SetLimits(max_open, read_timeout);
+  // evhttp's own timeout (a backstop) is only set before the loop runs: evhttp is not
+  // thread-safe.
+  if (!thread_.joinable()) {
+    const timeval tv = NanosToTimeval(read_timeout);
+    evhttp_set_timeout_tv(http_, &tv);
+  }
+}
+
 std::shared_ptr<const WebSecurity> HttpServer::security() const {
   std::lock_guard lock(security_mu_);
   return security_;
 }
 
 bufferevent* HttpServer::NewConnection(event_base* base, void* self) {
-  auto security = static_cast<HttpServer*>(self)->security();
-  if (!security || !security->tls) return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-  SSL* ssl = SSL_new(security->tls.get());
-  if (ssl == nullptr) return nullptr;  // evhttp drops the connection
-  SSL_set_app_data(ssl, self);
-  SSL_set_info_callback(ssl, &HttpServer::OnTlsInfo);
-  bufferevent* bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                    BEV_OPT_CLOSE_ON_FREE);
-  if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  auto* server = static_cast<HttpServer*>(self);
+  auto security = server->security();
+  bufferevent* bev = nullptr;
+  if (!security || !security->tls) {
+    bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  } else {
+    SSL* ssl = SSL_new(security->tls.get());
+    if (ssl == nullptr) return nullptr;  // evhttp drops the connection
+    SSL_set_app_data(ssl, self);
+    SSL_set_info_callback(ssl, &HttpServer::OnTlsInfo);
+    bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  }
+  if (bev != nullptr) server->connections_->Opened(bev);
   return bev;
 }
 
@@ -478,9 +499,7 @@ void HttpServer::OnTlsInfo(const ssl_st* ssl, int where, int ret) {
   }
   auto* server = static_cast<HttpServer*>(SSL_get_app_data(ssl));
   if (server == nullptr) return;
-  if (server->tls_handshake_failures_ != nullptr) {
-    server->tls_handshake_failures_->fetch_add(1, std::memory_order_relaxed);
-  }
+  server->stats_->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
   const std::string reason = HandshakeFailureReason(ssl, error);
   // One line per reason and interval: a client without its certificate does not hide the
   // plain-HTTP scraper next to it.
@@ -494,6 +513,9 @@ void HttpServer::OnTlsInfo(const ssl_st* ssl, int where, int ret) {
 
 void HttpServer::GuardedDispatch(evhttp_request* req, void* self) {
   auto* server = static_cast<HttpServer*>(self);
+  if (evhttp_connection* connection = evhttp_request_get_connection(req)) {
+    server->connections_->RequestArrived(connection);
+  }
   auto security = server->security();
   if (security) {
     evkeyvalq* out = evhttp_request_get_output_headers(req);

@@ -16,6 +16,7 @@
 
 #include "common/log_limiter.h"
 #include "common/status.h"
+#include "exposition/http_connections.h"
 
 struct bufferevent;
 struct event_base;
@@ -53,8 +54,9 @@ class HttpServer {
   static constexpr size_t kMaxRequestHeaderBytes = 8 * 1024;  // all header lines together
   static constexpr size_t kMaxRequestBodyBytes = 4 * 1024;    // no endpoint reads a body
 
-  // `tls_handshake_failures` (optional) counts connections whose web TLS handshake failed.
-  explicit HttpServer(std::atomic<std::uint64_t>* tls_handshake_failures = nullptr);
+  // `stats` (optional) receives the server's figures: connections open and closed, failed TLS
+  // handshakes, accept() out of descriptors.
+  explicit HttpServer(WebServerStats* stats = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -68,6 +70,8 @@ class HttpServer {
   // --web.config.file: TLS, basic auth and headers for every connection and request from now
   // on (null: none). Thread-safe.
   void SetSecurity(std::shared_ptr<const WebSecurity> security);
+  // --web.max-connections and --web.read-timeout (HttpConnections::SetLimits). Thread-safe.
+  void SetConnectionLimits(std::size_t max_open, Nanos read_timeout);
 
  private:
   // Web security, kept apart from the routing: a TLS bufferevent per connection, and the auth
@@ -85,8 +89,10 @@ class HttpServer {
   std::thread thread_;
   mutable std::mutex security_mu_;
   std::shared_ptr<const WebSecurity> security_;
-  LogLimiter refusals_log_;  // refused requests and handshakes; HTTP thread only
-  std::atomic<std::uint64_t>* tls_handshake_failures_;
+  LogLimiter refusals_log_;   // refused requests and handshakes; HTTP thread only
+  WebServerStats own_stats_;  // when the caller gives none
+  WebServerStats* stats_;
+  std::unique_ptr<HttpConnections> connections_;
 };
 
 }  // namespace rte

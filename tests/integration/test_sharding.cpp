@@ -64,7 +64,8 @@ TEST_CASE("three shards poll 30 targets exactly once between them; Prometheus se
             .extra_args = {ShardArg("--shard.count", kShards), ShardArg("--shard.index", index)},
             .env = {},
             .wait_healthy = true,
-            .start_timeout = 30s}));
+            .start_timeout = 30s,
+            .command_prefix = {}}));
   }
 
   // Each replica holds its share, and every target of it is up (polled at least once).

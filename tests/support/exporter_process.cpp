@@ -41,6 +41,7 @@ ExporterProcess::ExporterProcess(const std::string& binary, const std::string& c
                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_),
                                      "--log.level=" + options.log_level};
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+    argv.insert(argv.begin(), options.command_prefix.begin(), options.command_prefix.end());
     process_ = std::make_unique<Subprocess>(argv, dir_.path(), options.env);
     if (!options.wait_healthy) return;
     bool exited = false;

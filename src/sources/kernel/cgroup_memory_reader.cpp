@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "parse/cgroup.h"
-#include "sources/kernel/small_file.h"
+#include "sources/kernel/kernel_file.h"
 
 namespace rte {
 namespace {
@@ -14,9 +14,9 @@ std::optional<double> LimitUnder(const std::string& mount, const std::string& pa
   std::optional<double> out;
   for (const std::string& dir : CgroupAncestors(path)) {
     const std::string at = mount + (dir == "/" ? std::string() : dir) + "/" + file;
-    const auto text = ReadSmallFile(at);
-    if (!text) continue;
-    if (auto bytes = ParseCgroupMemoryLimit(*text)) {
+    const auto text = ReadKernelFile(at);
+    if (!text.ok()) continue;
+    if (auto bytes = ParseCgroupMemoryLimit(text.value())) {
       const double limit = static_cast<double>(*bytes);
       out = out ? std::min(*out, limit) : limit;
     }
@@ -28,9 +28,9 @@ std::optional<double> LimitUnder(const std::string& mount, const std::string& pa
 
 std::optional<double> ReadCgroupMemoryLimit(const std::string& procfs_root,
                                             const std::string& sysfs_root, long pid) {
-  const auto text = ReadSmallFile(procfs_root + "/" + std::to_string(pid) + "/cgroup");
-  if (!text) return std::nullopt;
-  const CgroupPaths paths = ParseProcCgroup(*text);
+  const auto text = ReadKernelFile(procfs_root + "/" + std::to_string(pid) + "/cgroup");
+  if (!text.ok()) return std::nullopt;
+  const CgroupPaths paths = ParseProcCgroup(text.value());
   const std::string cgroup_root = sysfs_root + "/fs/cgroup";
   std::optional<double> out;
   auto consider = [&out](std::optional<double> limit) {

@@ -7,7 +7,7 @@
 
 #include "parse/proc_netstat.h"
 #include "parse/proc_sys.h"
-#include "sources/kernel/small_file.h"
+#include "sources/kernel/kernel_file.h"
 
 namespace rte {
 
@@ -24,15 +24,14 @@ bool KernelCountersReader::FirstWarning(const std::string& key) {
 
 std::optional<std::uint64_t> KernelCountersReader::ReadSysctl(const std::string& relative_path) {
   const std::string path = root_ + "/" + relative_path;
-  std::string error;
-  std::optional<std::string> text = ReadSmallFile(path, &error);
-  if (!text) {
+  const Result<std::string> text = ReadKernelFile(path);
+  if (!text.ok()) {
     if (FirstWarning(path)) {
-      spdlog::warn("event=kernel_counter_missing path={} reason=\"{}\"", path, error);
+      spdlog::warn("event=kernel_counter_missing path={} reason=\"{}\"", path, text.error());
     }
     return std::nullopt;
   }
-  Result<std::uint64_t> value = ParseProcSysInteger(*text);
+  Result<std::uint64_t> value = ParseProcSysInteger(text.value());
   if (!value.ok()) {
     if (FirstWarning(path)) {
       spdlog::warn("event=kernel_counter_missing path={} reason=\"{}\"", path, value.error());
@@ -46,9 +45,9 @@ KernelCounters KernelCountersReader::Read() {
   KernelCounters out;
 
   const std::string netstat_path = root_ + "/net/netstat";
-  std::string error;
-  if (std::optional<std::string> text = ReadSmallFile(netstat_path, &error)) {
-    ProcNetstat netstat = ParseProcNetstat(*text);
+  const Result<std::string> text = ReadKernelFile(netstat_path);
+  if (text.ok()) {
+    ProcNetstat netstat = ParseProcNetstat(text.value());
     if (netstat.malformed_lines > 0 && FirstWarning(netstat_path + "#malformed")) {
       spdlog::warn("event=kernel_netstat_malformed path={} malformed_lines={}", netstat_path,
                    netstat.malformed_lines);
@@ -61,7 +60,7 @@ KernelCounters KernelCountersReader::Read() {
       }
     }
   } else if (FirstWarning(netstat_path)) {
-    spdlog::warn("event=kernel_counter_missing path={} reason=\"{}\"", netstat_path, error);
+    spdlog::warn("event=kernel_counter_missing path={} reason=\"{}\"", netstat_path, text.error());
   }
 
   out.somaxconn = ReadSysctl("sys/net/core/somaxconn");

@@ -13,10 +13,10 @@
 #include "parse/proc_process.h"
 #include "sources/kernel/cgroup_memory_reader.h"
 #include "sources/kernel/kernel_counters_reader.h"
+#include "sources/kernel/kernel_file.h"
 #include "sources/kernel/listen_queue_reader.h"
 #include "sources/kernel/listeners.h"
 #include "sources/kernel/own_process_reader.h"
-#include "sources/kernel/small_file.h"
 
 namespace rte {
 namespace {
@@ -93,8 +93,8 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
   out.counters_duration_seconds = SecondsSince(started);
   out.exporter_process = ReadOwnProcess(procfs);
   if (!targets.empty()) {
-    if (auto text = ReadSmallFile(sysfs + "/kernel/mm/transparent_hugepage/enabled")) {
-      out.thp_mode = ParseThpMode(*text);
+    if (auto text = ReadKernelFile(sysfs + "/kernel/mm/transparent_hugepage/enabled"); text.ok()) {
+      out.thp_mode = ParseThpMode(text.value());
     }
   }
   // Many targets can be one Redis process (databases, names for one server): read each
@@ -107,11 +107,11 @@ KernelSnapshot KernelSampler::State::Read(const std::vector<LocalListener>& targ
     auto [it, first] = read.try_emplace(pid);
     if (first) {
       const std::string dir = procfs + "/" + std::to_string(pid);
-      const auto comm = ReadSmallFile(dir + "/comm");
-      if (comm && comm->rfind("redis", 0) == 0) {
+      const auto comm = ReadKernelFile(dir + "/comm");
+      if (comm.ok() && comm.value().rfind("redis", 0) == 0) {
         ProcessReading& r = it->second.emplace();
-        if (auto status = ReadSmallFile(dir + "/status")) {
-          r.swap_bytes = ParseStatusSwapBytes(*status);
+        if (auto status = ReadKernelFile(dir + "/status"); status.ok()) {
+          r.swap_bytes = ParseStatusSwapBytes(status.value());
         }
         r.cgroup_memory_limit_bytes = ReadCgroupMemoryLimit(procfs, sysfs, pid);
       }

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "parse/proc_process.h"
-#include "sources/kernel/small_file.h"
+#include "sources/kernel/kernel_file.h"
 
 namespace rte {
 namespace {
@@ -29,9 +29,9 @@ std::optional<double> CountOpenFds(const std::string& dir) {
 }  // namespace
 
 std::optional<ProcessFigures> ReadOwnProcess(const std::string& procfs_root) {
-  const auto stat_text = ReadSmallFile(procfs_root + "/self/stat");
-  if (!stat_text) return std::nullopt;
-  const auto stat = ParseProcStat(*stat_text);
+  const auto stat_text = ReadKernelFile(procfs_root + "/self/stat");
+  if (!stat_text.ok()) return std::nullopt;
+  const auto stat = ParseProcStat(stat_text.value());
   if (!stat) return std::nullopt;
   const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   const long page_size = ::sysconf(_SC_PAGESIZE);
@@ -42,15 +42,15 @@ std::optional<ProcessFigures> ReadOwnProcess(const std::string& procfs_root) {
   out.cpu_seconds_total = static_cast<double>(stat->utime_ticks + stat->stime_ticks) * tick;
   out.resident_memory_bytes = static_cast<double>(stat->rss_pages) * static_cast<double>(page_size);
   out.virtual_memory_bytes = static_cast<double>(stat->vsize_bytes);
-  if (auto host_stat = ReadSmallFile(procfs_root + "/stat")) {
-    if (auto boot = ParseBootTime(*host_stat)) {
+  if (auto host_stat = ReadKernelFile(procfs_root + "/stat"); host_stat.ok()) {
+    if (auto boot = ParseBootTime(host_stat.value())) {
       out.start_time_seconds =
           static_cast<double>(*boot) + static_cast<double>(stat->start_ticks) * tick;
     }
   }
   out.open_fds = CountOpenFds(procfs_root + "/self/fd");
-  if (auto limits = ReadSmallFile(procfs_root + "/self/limits")) {
-    if (auto max = ParseMaxOpenFiles(*limits)) out.max_fds = static_cast<double>(*max);
+  if (auto limits = ReadKernelFile(procfs_root + "/self/limits"); limits.ok()) {
+    if (auto max = ParseMaxOpenFiles(limits.value())) out.max_fds = static_cast<double>(*max);
   }
   return out;
 }

@@ -8,13 +8,14 @@
 
 #include "parse/redis_text.h"
 #include "sources/redis/poll_batch.h"
-#include "sources/redis/secret.h"
 
 namespace rte {
 
 LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock,
-                           const TargetConfig& config, TlsContextLoader* tls_loader)
+                           const SecretCache& secrets, const TargetConfig& config,
+                           TlsContextLoader* tls_loader)
     : clock_(clock),
+      secrets_(secrets),
       config_(config),
       conn_(base, dns, clock, tls_loader, config.max_reply_bytes),
       fresh_(base, dns, clock, tls_loader, config.max_reply_bytes) {
@@ -68,7 +69,7 @@ void LatencyProbe::Ping() {
 
 void LatencyProbe::Handshake(std::uint64_t seq) {
   if (!config_.password.empty()) {
-    auto auth = AuthCommand(config_);
+    auto auth = AuthCommand(config_, secrets_);
     if (!auth.ok()) {
       // The poller reports the missing source as the target's unreachable reason.
       conn_.Close(TransportError::kClosed, "password source missing");
@@ -186,6 +187,11 @@ void LatencyProbe::ProbeFreshConnect() {
       config_.endpoint, config_.tls, config_.client_timeout,
       [this](TransportError error, const std::string& detail) {
         if (!fresh_running_) return;
+        if (error == TransportError::kFdExhausted) {
+          // Our own shortage of descriptors: no figure of the target's, and no refusal.
+          EndConnectProbe();
+          return;
+        }
         if (error != TransportError::kNone) {
           if (error == TransportError::kTimeout) {
             figures_.connect_tcp_seconds =
@@ -208,7 +214,7 @@ void LatencyProbe::ProbeFreshConnect() {
         // AUTH first when the target has a password, so the write-pause probe is not refused
         // with NOAUTH; pipelined with the PING, it adds server time, not a round trip.
         if (!config_.password.empty()) {
-          if (auto auth = AuthCommand(config_); auth.ok()) {
+          if (auto auth = AuthCommand(config_, secrets_); auth.ok()) {
             fresh_.Send(auth.value(), budget, [](CommandOutcome) {});
           }
         }

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "snapshot/probe_figures.h"
 #include "sources/redis/resp_connection.h"
+#include "sources/redis/secret_cache.h"
 #include "sources/redis/tcp_quality.h"
 
 namespace rte {
@@ -28,8 +29,8 @@ inline constexpr char kWriteProbeChannel[] = "redis-timeout-exporter:write-probe
 
 class LatencyProbe {
  public:
-  LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock, const TargetConfig& config,
-               TlsContextLoader* tls_loader = nullptr);
+  LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock, const SecretCache& secrets,
+               const TargetConfig& config, TlsContextLoader* tls_loader = nullptr);
   ~LatencyProbe();
   LatencyProbe(const LatencyProbe&) = delete;
   LatencyProbe& operator=(const LatencyProbe&) = delete;
@@ -60,6 +61,7 @@ class LatencyProbe {
   void RecordTls(const ConnectTimings& timings, bool fresh);
 
   const Clock& clock_;
+  const SecretCache& secrets_;  // the password files, read off the loop thread
   const TargetConfig& config_;
   event* tick_ = nullptr;
   RespConnection conn_;

@@ -100,6 +100,13 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
       return {PollStage::kDns, "DNS lookup failed for " + address + ": " + detail};
     case TransportError::kTls:
       return {PollStage::kTls, "TLS to " + address + " failed: " + detail};
+    case TransportError::kFdExhausted:
+      return {PollStage::kConnect, "the exporter is out of file descriptors (" + detail +
+                                       "): it could not open a "
+                                       "connection to " +
+                                       address +
+                                       "; not the target's fault: raise LimitNOFILE= (ulimit "
+                                       "-n) or lower --web.max-connections"};
     default:
       return {PollStage::kConnect, "cannot connect to " + address + ": " + detail};
   }

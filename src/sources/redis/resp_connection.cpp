@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/fd_exhaustion.h"
 #include "sources/redis/tls_context_loader.h"
 
 namespace rte {
@@ -36,9 +37,26 @@ const char* TransportErrorName(TransportError e) {
       return "protocol";
     case TransportError::kTls:
       return "tls";
+    case TransportError::kFdExhausted:
+      return "fd_exhausted";
   }
   return "unknown";
 }
+
+namespace {
+
+// A failed connect by its errno: refused by the peer, or no descriptor left here (counted, as
+// it is the exporter's failure, not the target's).
+TransportError ConnectErrorOf(int socket_err) {
+  if (socket_err == ECONNREFUSED) return TransportError::kRefused;
+  if (IsFdExhaustion(socket_err)) {
+    ConnectFdExhaustions().fetch_add(1, std::memory_order_relaxed);
+    return TransportError::kFdExhausted;
+  }
+  return TransportError::kConnectFailed;
+}
+
+}  // namespace
 
 RespConnection::RespConnection(event_base* base, evdns_base* dns, const Clock& clock,
                                TlsContextLoader* tls_loader, size_t max_reply_bytes)
@@ -125,8 +143,7 @@ void RespConnection::ConnectSocket(const Endpoint& endpoint) {
   }
   if (rc != 0 && state_ == State::kConnecting) {
     const int socket_err = EVUTIL_SOCKET_ERROR();
-    Close(socket_err == ECONNREFUSED ? TransportError::kRefused : TransportError::kConnectFailed,
-          evutil_socket_error_to_string(socket_err));
+    Close(ConnectErrorOf(socket_err), evutil_socket_error_to_string(socket_err));
   }
 }
 
@@ -241,7 +258,7 @@ void RespConnection::OnEvent(bufferevent*, short events, void* self) {
         error = TransportError::kDnsFailed;
       } else {
         detail = evutil_socket_error_to_string(socket_err);
-        if (connecting && socket_err == ECONNREFUSED) error = TransportError::kRefused;
+        if (connecting) error = ConnectErrorOf(socket_err);
       }
     }
     conn->Close(error, detail);

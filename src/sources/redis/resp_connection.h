@@ -29,6 +29,7 @@ enum class TransportError {
   kDnsFailed,      // connect: the host name did not resolve
   kProtocol,       // the bytes received are not RESP
   kTls,            // TLS files, handshake or verification failed (the detail names the check)
+  kFdExhausted,    // connect: the exporter itself is out of file descriptors (EMFILE/ENFILE)
 };
 const char* TransportErrorName(TransportError e);
 

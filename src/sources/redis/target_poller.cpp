@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "sources/redis/client_list_cadence.h"
-#include "sources/redis/secret.h"
 
 namespace rte {
 namespace {
@@ -33,14 +32,15 @@ std::string Quote(const std::string& s) {
 }  // namespace
 
 TargetPoller::TargetPoller(event_base* base, evdns_base* dns, const Clock& clock,
-                           TargetConfig config, ResultCallback on_result,
-                           TlsContextLoader* tls_loader)
+                           const SecretCache& secrets, TargetConfig config,
+                           ResultCallback on_result, TlsContextLoader* tls_loader)
     : base_(base),
       clock_(clock),
+      secrets_(secrets),
       config_(std::move(config)),
       on_result_(std::move(on_result)),
       conn_(base, dns, clock, tls_loader, config_.max_reply_bytes),
-      probe_(base, dns, clock, config_, tls_loader) {
+      probe_(base, dns, clock, secrets, config_, tls_loader) {
   tick_ = evtimer_new(base_, &TargetPoller::OnTick, this);
   if (config_.endpoint.tls && config_.tls.insecure_skip_verify) {
     spdlog::warn(
@@ -124,7 +124,7 @@ void TargetPoller::SendBatch() {
   batch_.clear();
   if (needs_handshake_) {
     if (!config_.password.empty()) {
-      auto auth = AuthCommand(config_);
+      auto auth = AuthCommand(config_, secrets_);
       if (!auth.ok()) {
         FailPoll({PollStage::kAuth, "password source missing: " + auth.error()}, true);
         return;

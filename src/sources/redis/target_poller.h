@@ -17,6 +17,7 @@
 #include "sources/redis/latency_probe.h"
 #include "sources/redis/poll_batch.h"
 #include "sources/redis/resp_connection.h"
+#include "sources/redis/secret_cache.h"
 
 namespace rte {
 
@@ -25,10 +26,12 @@ class TargetPoller {
   // Called on the loop thread after every poll, successful or not.
   using ResultCallback = std::function<void(PollResult)>;
 
+  // `secrets` holds the password files, read off the loop thread; it outlives the poller.
   // `tls_loader` reads the TLS files of rediss:// targets off the loop thread (may be null for
   // plain targets).
-  TargetPoller(event_base* base, evdns_base* dns, const Clock& clock, TargetConfig config,
-               ResultCallback on_result, TlsContextLoader* tls_loader = nullptr);
+  TargetPoller(event_base* base, evdns_base* dns, const Clock& clock, const SecretCache& secrets,
+               TargetConfig config, ResultCallback on_result,
+               TlsContextLoader* tls_loader = nullptr);
   ~TargetPoller();
   TargetPoller(const TargetPoller&) = delete;
   TargetPoller& operator=(const TargetPoller&) = delete;
@@ -51,6 +54,7 @@ class TargetPoller {
 
   event_base* base_;
   const Clock& clock_;
+  const SecretCache& secrets_;
   TargetConfig config_;
   ResultCallback on_result_;
   RespConnection conn_;

@@ -9,18 +9,18 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "sources/kernel/small_file.h"
+#include "common/small_file.h"
 
 namespace rte {
 namespace {
 
 Result<std::string> ReadPem(const std::string& path, const char* key) {
-  std::string error;
-  auto text = ReadSmallFile(path, &error);
-  if (!text)
+  auto text = ReadSmallFile(path, kMaxTlsFileBytes);
+  if (!text.ok()) {
     return Result<std::string>::Error("cannot read tls." + std::string(key) + " " + path + ": " +
-                                      error);
-  return std::move(*text);
+                                      text.error());
+  }
+  return text;
 }
 
 std::string OpenSslReason() {

@@ -23,9 +23,12 @@ struct TlsMaterial {
 
 using SslCtxPtr = std::shared_ptr<SSL_CTX>;
 
-// Reads the files named by `config`, each at most kMaxSmallFileBytes (1 MiB; the Debian system
-// bundle is about 220 KiB). Blocking file I/O: never on an event-loop thread. Without
-// tls.ca_file the system bundle is read (SSL_CERT_FILE, else OpenSSL's default cert file).
+// The cap on each TLS file read.
+inline constexpr size_t kMaxTlsFileBytes = 1 << 20;
+
+// Reads the files named by `config`, each at most kMaxTlsFileBytes (the Debian system bundle is
+// about 220 KiB); a FIFO or a device is refused. Blocking file I/O: never on an event-loop thread.
+// Without tls.ca_file the system bundle is read (SSL_CERT_FILE, else OpenSSL's default cert file).
 Result<TlsMaterial> ReadTlsMaterial(const TlsConfig& config);
 
 // Builds a client context from the bytes: trust store, client certificate and key, minimum
