@@ -47,7 +47,7 @@ seeds() {
     proc_sys) echo "$fx"/proc/*/sys ;;
     proc_process) echo "$fx/proc/process" "$fx/sys" ;;
     cgroup) echo "$fx/cgroup" ;;
-    sock_diag) ;;  # no recorded dump: libFuzzer starts from nothing
+    sock_diag) echo "$fx"/netlink/*.bin ;;
   esac
 }
 mkdir -p "$dir/seeds/error_reply/lines" "$dir/seeds/web_config/lines" "$dir/crashes"

@@ -161,13 +161,21 @@ void ForEachKey(
   }
 }
 
+// Where a setting was written, so that a check across settings (poll_timeout against
+// poll_interval) names the line and key of the one to change.
+struct SetAt {
+  YAML::Node node;
+  std::string key_path;
+};
+
 // Settings that may be given globally and overridden per target.
 struct Defaults {
   std::optional<Duration> poll_interval, poll_timeout, connect_timeout, client_timeout,
       config_interval, client_list_interval, probe_interval, latency_window;
   std::optional<int> slowlog_fetch;
   std::optional<int> max_reply_bytes;
-  YAML::Node poll_timeout_node;
+  // Set where the key is written (global or the target's own), empty when it is not.
+  std::optional<SetAt> poll_interval_at, poll_timeout_at, probe_interval_at, latency_window_at;
   RiskThresholds thresholds;
   TlsConfig tls;
 };
@@ -303,9 +311,10 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
   };
   if (key == "poll_interval") {
     d.poll_interval = interval();
+    d.poll_interval_at = SetAt{value, key_path};
   } else if (key == "poll_timeout") {
     d.poll_timeout = DurationValue(value, key_path);
-    d.poll_timeout_node = value;
+    d.poll_timeout_at = SetAt{value, key_path};
   } else if (key == "connect_timeout") {
     d.connect_timeout = DurationValue(value, key_path);
   } else if (key == "client_timeout") {
@@ -316,8 +325,10 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.client_list_interval = interval();
   } else if (key == "probe_interval") {
     d.probe_interval = interval();
+    d.probe_interval_at = SetAt{value, key_path};
   } else if (key == "latency_window") {
     d.latency_window = DurationValue(value, key_path);
+    d.latency_window_at = SetAt{value, key_path};
   } else if (key == "slowlog_fetch") {
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
   } else if (key == "max_reply_bytes") {
@@ -365,10 +376,19 @@ bool ValidTargetName(const std::string& name) {
   return true;
 }
 
+// A setting that conflicts with another, reported where it was written. When the other one was
+// set for the target `path` and this one globally, the message says which target it fails for.
+[[noreturn]] void FailBetween(const SetAt& at, const std::optional<SetAt>& other,
+                              const std::string& path, const std::string& message) {
+  const bool other_in_target = other && other->key_path.rfind(path + ".", 0) == 0;
+  const bool at_in_target = at.key_path.rfind(path + ".", 0) == 0;
+  if (other_in_target && !at_in_target) Fail(at.node, at.key_path, message + ", set by " + path);
+  Fail(at.node, at.key_path, message);
+}
+
 TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const Defaults& global) {
   TargetConfig target;
   Defaults local = global;
-  local.poll_timeout_node = YAML::Node();
   bool has_address = false;
   std::optional<YAML::Node> tls_node;  // the target's own tls: mapping
   ForEachKey(node, path,
@@ -436,22 +456,45 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   if (local.probe_interval) target.probe_interval = *local.probe_interval;
   if (local.latency_window) target.latency_window = *local.latency_window;
   if (target.latency_window < target.probe_interval) {
-    Fail(node, path + ".latency_window", "must be at least probe_interval");
+    // Named where the window was set; with the default window, where probe_interval was.
+    if (local.latency_window_at) {
+      FailBetween(
+          *local.latency_window_at, local.probe_interval_at, path,
+          "must be at least probe_interval (" + FormatDuration(target.probe_interval) + ")");
+    }
+    FailBetween(local.probe_interval_at.value_or(SetAt{node, path + ".probe_interval"}),
+                std::nullopt, path,
+                "must be at most latency_window (" + FormatDuration(target.latency_window) +
+                    ", the default)");
   }
   if (local.poll_timeout) {
     target.poll_timeout = *local.poll_timeout;
     if (target.poll_timeout > target.poll_interval) {
-      const YAML::Node& where =
-          local.poll_timeout_node.IsDefined() ? local.poll_timeout_node : global.poll_timeout_node;
-      Fail(where.IsDefined() ? where : node,
-           local.poll_timeout_node.IsDefined() ? path + ".poll_timeout" : "poll_timeout",
-           "must not be longer than poll_interval (" + FormatDuration(target.poll_interval) + ")");
+      FailBetween(
+          *local.poll_timeout_at, local.poll_interval_at, path,
+          "must not be longer than poll_interval (" + FormatDuration(target.poll_interval) + ")");
     }
   } else {
     target.poll_timeout = std::min<Duration>(3s, target.poll_interval);
   }
   target.connect_timeout = std::min(target.connect_timeout, target.poll_timeout);
   return target;
+}
+
+// A config that polls nothing is a mistake (a list emptied by a template, a wrong file), not a
+// quiet exporter. The one place that decides it: a discovery list, once there is one, counts
+// here beside `targets`.
+void RequireSomethingToPoll(const Config& config, const YAML::Node& root,
+                            const YAML::Node& targets) {
+  if (!config.targets.empty()) return;
+  // At the empty list; at the key when nothing follows it; at the top without the key.
+  YAML::Node where = targets.IsSequence() ? targets : root;
+  if (!targets.IsSequence()) {
+    for (const auto& item : root) {
+      if (item.first.Scalar() == "targets") where = item.first;
+    }
+  }
+  Fail(where, "targets", "no targets configured: list at least one target");
 }
 
 Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
@@ -468,10 +511,11 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
                }
                return false;
              });
-  if (!targets.IsDefined() || targets.IsNull()) Fail(root, "targets", "is required");
-  if (!targets.IsSequence()) Fail(targets, "targets", "expected a list of targets");
+  if (targets.IsDefined() && !targets.IsNull() && !targets.IsSequence()) {
+    Fail(targets, "targets", "expected a list of targets");
+  }
   std::set<std::string> names;
-  for (size_t i = 0; i < targets.size(); ++i) {
+  for (size_t i = 0; targets.IsSequence() && i < targets.size(); ++i) {
     const std::string path = "targets[" + std::to_string(i) + "]";
     TargetConfig target = ParseTarget(targets[i], path, global);
     if (!names.insert(target.name).second) {
@@ -479,6 +523,7 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
     }
     config.targets.push_back(std::move(target));
   }
+  RequireSomethingToPoll(config, root, targets);
   if (global.poll_interval) config.kernel_interval = *global.poll_interval;
   return config;
 }

@@ -138,6 +138,54 @@ TEST_CASE("daemon: --config.check names file, line and key of an error", "[daemo
                                            "    address: 127.0.0.1:6380\n");
     CheckErrorNames(Check(path), path, 5, "targets[1].name");
   }
+  SECTION("no targets") {
+    const std::string path = dir.WriteFile("c.yaml",
+                                           "poll_interval: 500ms\n"
+                                           "client_timeout: 1s\n"
+                                           "targets: []\n");
+    ExporterRun run = Check(path);
+    CheckErrorNames(run, path, 3, "targets");
+    CHECK_THAT(
+        run.stderr_text,
+        Catch::Contains(path + ":3:10: targets: no targets configured: list at least one target"));
+  }
+  SECTION("no targets key") {
+    const std::string path = dir.WriteFile("c.yaml", "poll_interval: 500ms\n");
+    CheckErrorNames(Check(path), path, 1, "targets");
+  }
+  SECTION("a global poll_timeout longer than a target's poll_interval") {
+    const std::string path = dir.WriteFile("c.yaml",
+                                           "poll_interval: 5s\n"
+                                           "poll_timeout: 2s\n"
+                                           "targets:\n"
+                                           "  - name: cache-1\n"
+                                           "    address: 127.0.0.1:6379\n"
+                                           "    poll_interval: 1s\n");
+    ExporterRun run = Check(path);
+    CheckErrorNames(run, path, 2, "poll_timeout");
+    CHECK_THAT(run.stderr_text,
+               Catch::Contains(path + ":2:15: poll_timeout: must not be longer than poll_interval "
+                                      "(1s), set by targets[0]"));
+  }
+  SECTION("a target's poll_timeout longer than the global poll_interval") {
+    const std::string path = dir.WriteFile("c.yaml",
+                                           "poll_interval: 500ms\n"
+                                           "targets:\n"
+                                           "  - name: cache-1\n"
+                                           "    address: 127.0.0.1:6379\n"
+                                           "    poll_timeout: 1s\n");
+    CheckErrorNames(Check(path), path, 5, "targets[0].poll_timeout");
+  }
+  SECTION("an interval under its minimum") {
+    const std::string path = dir.WriteFile("c.yaml",
+                                           "poll_interval: 1us\n"
+                                           "targets:\n"
+                                           "  - name: cache-1\n"
+                                           "    address: 127.0.0.1:6379\n");
+    ExporterRun run = Check(path);
+    CheckErrorNames(run, path, 1, "poll_interval");
+    CHECK_THAT(run.stderr_text, Catch::Contains(":1:16: poll_interval: must be at least 100ms"));
+  }
   SECTION("missing address") {
     const std::string path = dir.WriteFile("c.yaml",
                                            "poll_interval: 500ms\n"
@@ -223,6 +271,17 @@ TEST_CASE("daemon: reload adds, keeps and removes targets", "[daemon][config]") 
     CHECK(m.Value("redis_timeout_target_up", {{"target", "alpha"}}) == 1.0);
     CHECK(m.Value("redis_timeout_target_up", {{"target", "beta"}}) == 1.0);
   }
+
+  // A config that lists no targets is refused too: the exporter keeps polling, not nothing.
+  exporter.RewriteConfig("poll_interval: 250ms\ntargets: []\n");
+  HttpResponse emptied = exporter.Post("/-/reload");
+  {
+    INFO(emptied.body << emptied.error);
+    CHECK(emptied.status == 500);
+    CHECK_THAT(emptied.body, Catch::Contains(":2:10: targets: no targets configured"));
+  }
+  REQUIRE(exporter.WaitForPolls("alpha", 1));
+  CHECK(exporter.Metric("redis_timeout_target_up", {{"target", "alpha"}}) == 1.0);
 
   // A good config again, without alpha: alpha vanishes from /metrics.
   exporter.RewriteConfig(only_beta);

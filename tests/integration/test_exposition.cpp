@@ -749,11 +749,12 @@ TEST_CASE("exposition: cmake --install lays out bin, etc and share, under DESTDI
     }
 
     // A reinstall keeps the operator's config.
-    WriteFile(config, "targets: []\n");
+    const std::string mine = "targets:\n  - {name: mine, address: 'cache.internal:6379'}\n";
+    WriteFile(config, mine);
     REQUIRE(RunExporterToExit("cmake", {"--install", BuildDir(), "--prefix", "/usr"}, 120s,
                               {"DESTDIR=" + dest.path()})
                 .exit_code == 0);
-    CHECK(ReadFile(config) == "targets: []\n");
+    CHECK(ReadFile(config) == mine);
   }
   SECTION("another prefix, no DESTDIR") {
     TempDir dest;

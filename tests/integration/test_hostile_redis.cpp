@@ -1,8 +1,10 @@
-// A hostile "Redis" (issue 13, defects 1 and 2): replies of unbounded size or element count are
-// cut at their bound, the poll fails at stage protocol, and the healthy target beside it keeps
-// its schedule.
+// A hostile "Redis" (issue 13, defects 1, 2 and 9): replies of unbounded size or element count
+// are cut at their bound, the poll fails at stage protocol, and the healthy target beside it
+// keeps its schedule; a first batch answered with garbage, a close or only some replies fails at
+// the stage of the reply that was awaited.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "exporter_process.h"
@@ -22,6 +24,43 @@ targets:
   - {name: healthy, address: ${healthy}}
   - {name: hostile, address: ${hostile}}
 )";
+
+// One hostile target whose batch asks every command: pools add CLIENT LIST at its end, so a
+// failure of the first batch cannot be blamed on CLIENT LIST unless it was its reply.
+constexpr char kStageConfig[] = R"(
+poll_interval: 250ms
+targets:
+  - name: hostile
+    address: ${hostile}
+    pools: [{name: api, client_name: "api-*", size: 10}]
+)";
+
+// As above, with a password: the first batch starts with AUTH.
+constexpr char kStageAuthConfig[] = R"(
+poll_interval: 250ms
+targets:
+  - name: hostile
+    address: ${hostile}
+    password_env: RTE_TEST_HOSTILE_PASSWORD
+    pools: [{name: api, client_name: "api-*", size: 10}]
+)";
+
+// Waits for a few failed polls of the hostile target at `stage`, then checks that no other
+// stage counted any: every failure of that first batch is the same one.
+void ExpectOnlyStage(ExporterProcess& exporter, const std::string& stage) {
+  REQUIRE(exporter.WaitForMetric("redis_timeout_poll_errors_total",
+                                 {{"target", "hostile"}, {"stage", stage}}, AtLeast(3), 20s));
+  const MetricsText m = exporter.ScrapeMetrics();
+  INFO(m.text() << exporter.ReadStderr());
+  for (const char* other : {"connect", "dns", "tls", "auth", "timeout", "protocol", "info",
+                            "slowlog", "config", "client_list", "latency"}) {
+    if (other == stage) continue;
+    CAPTURE(other);
+    CHECK(m.Value("redis_timeout_poll_errors_total", {{"target", "hostile"}, {"stage", other}}) ==
+          0.0);
+  }
+  CHECK(m.Value("redis_timeout_target_up", {{"target", "hostile"}}) == 0.0);
+}
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -76,4 +115,59 @@ TEST_CASE("hostile: an array of two billion elements fails the poll at once, not
   ExpectHealthyFresh(exporter, 3s);
   CHECK(hostile.connections() >= 3);
   CHECK_THAT(exporter.ReadStderr(), Catch::Contains("array elements"));
+}
+
+TEST_CASE("hostile: bytes that are not RESP fail the first batch at stage protocol", "[hostile]") {
+  HostileServer hostile("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 0);
+  ExporterProcess exporter =
+      StartExporter(Substitute(kStageConfig, {{"hostile", hostile.address()}}));
+  ExpectOnlyStage(exporter, "protocol");
+  CHECK_THAT(exporter.ReadStderr(),
+             Catch::Contains("stage=protocol") && Catch::Contains("is this port really Redis?"));
+}
+
+TEST_CASE("hostile: garbage after a first valid reply fails at stage protocol", "[hostile]") {
+  // CLIENT SETNAME is answered, then the bytes stop being RESP.
+  HostileServer hostile("+OK\r\n\x16\x03\x01 not redis at all\r\n", 0);
+  ExporterProcess exporter =
+      StartExporter(Substitute(kStageConfig, {{"hostile", hostile.address()}}));
+  ExpectOnlyStage(exporter, "protocol");
+}
+
+TEST_CASE("hostile: a close before any reply to the first batch is not a CLIENT LIST failure",
+          "[hostile]") {
+  // Read the batch, answer nothing, close: as Redis at maxclients does when its error reply is
+  // lost, so the stage is connect (the connection was never usable), never client_list.
+  HostileServer hostile("", 0, HostileServer::Then::kClose);
+  ExporterProcess exporter =
+      StartExporter(Substitute(kStageConfig, {{"hostile", hostile.address()}}));
+  ExpectOnlyStage(exporter, "connect");
+  CHECK(hostile.connections() >= 3);
+}
+
+TEST_CASE("hostile: a close after the handshake replies fails at stage info", "[hostile]") {
+  SECTION("CLIENT SETNAME answered") {
+    HostileServer hostile("+OK\r\n", 0, HostileServer::Then::kClose);
+    ExporterProcess exporter =
+        StartExporter(Substitute(kStageConfig, {{"hostile", hostile.address()}}));
+    ExpectOnlyStage(exporter, "info");
+    CHECK_THAT(exporter.ReadStderr(), Catch::Contains("stage=info"));
+  }
+  SECTION("AUTH and CLIENT SETNAME answered") {
+    HostileServer hostile("+OK\r\n+OK\r\n", 0, HostileServer::Then::kClose);
+    ExporterOptions options;
+    options.env = {"RTE_TEST_HOSTILE_PASSWORD=not-a-real-secret"};
+    ExporterProcess exporter = StartExporter(
+        Substitute(kStageAuthConfig, {{"hostile", hostile.address()}}), std::move(options));
+    ExpectOnlyStage(exporter, "info");
+  }
+}
+
+TEST_CASE("hostile: a close after INFO's reply fails at the stage of the next command",
+          "[hostile]") {
+  // CLIENT SETNAME and INFO answered; the connection closes while SLOWLOG GET is awaited.
+  HostileServer hostile("+OK\r\n$13\r\n# Server\r\nx:1\r\n", 0, HostileServer::Then::kClose);
+  ExporterProcess exporter =
+      StartExporter(Substitute(kStageConfig, {{"hostile", hostile.address()}}));
+  ExpectOnlyStage(exporter, "slowlog");
 }

@@ -44,7 +44,7 @@ size_t SendUntilClosed(int port, const std::string& head, size_t filler) {
 }  // namespace
 
 TEST_CASE("http: an endless header line is cut off, the exporter keeps serving", "[http][limits]") {
-  ExporterProcess exporter = StartExporter("targets: []\n");
+  ExporterProcess exporter = StartExporter(RefusingTargetConfig());
   // The process figures come with the sampler's first reading, shortly after the start.
   REQUIRE(exporter.WaitForMetric("process_resident_memory_bytes", {}, Present(), 10s));
   const auto rss_before = exporter.Metric("process_resident_memory_bytes");
@@ -63,7 +63,7 @@ TEST_CASE("http: an endless header line is cut off, the exporter keeps serving",
 
 TEST_CASE("http: a body sent to /-/reload is refused with 413 before it is read",
           "[http][limits]") {
-  ExporterProcess exporter = StartExporter("targets: []\n");
+  ExporterProcess exporter = StartExporter(RefusingTargetConfig());
   TempDir dir;
   const std::string body = dir.WriteFile("body", std::string(2u << 20, 'x'));
   const ExporterRun curl = RunExporterToExit(

@@ -158,7 +158,7 @@ TEST_CASE("web: HTTPS with basic auth; /-/healthy open; a broken web config keep
 TEST_CASE("web: a broken web config at start is a startup error", "[web]") {
   TempDir dir;
   const std::string web = dir.WriteFile("web.yml", "tls_server_config: {cert_file: /nope}\n");
-  const std::string config = dir.WriteFile("c.yaml", "targets: []\n");
+  const std::string config = dir.WriteFile("c.yaml", RefusingTargetConfig());
   ExporterRun run = RunExporter(
       {"--config.file=" + config, "--web.config.file=" + web, "--web.listen-address=127.0.0.1:0"});
   INFO(run.stderr_text);
@@ -199,7 +199,7 @@ TEST_CASE("web: client_auth_type admits client certificates as exporter-toolkit 
     web.server = server;
     web.client_auth_type = c.type;
     if (std::string(c.type) != "NoClientCert") web.client_ca_file = pki.ca_file();
-    WebExporter exporter(ExporterBinary(), "targets: []\n", web.Yaml());
+    WebExporter exporter(ExporterBinary(), RefusingTargetConfig(), web.Yaml());
     const std::string url = exporter.HttpsUrl("/metrics");
     // Every type serves a client whose certificate client_ca_file signed.
     REQUIRE(WaitUntil([&] { return Curl(url, with_cert(trusted)).status == 200; }, 20s));
@@ -234,7 +234,7 @@ TEST_CASE("web: a TLS 1.2 session with a client certificate is resumed", "[web]"
   web.client_auth_type = "RequireAndVerifyClientCert";
   web.client_ca_file = pki.ca_file();
   const CertificateFiles client = pki.Issue("scraper", "DNS:scraper", 30, true);
-  WebExporter exporter(ExporterBinary(), "targets: []\n", web.Yaml());
+  WebExporter exporter(ExporterBinary(), RefusingTargetConfig(), web.Yaml());
   TempDir dir("rte-session");
   const std::string session = dir.File("session.pem");
   const std::vector<std::string> args = {"-tls1_2",   "-CAfile", pki.ca_file(), "-cert",
@@ -264,7 +264,7 @@ TEST_CASE("web: min_version TLS13 refuses TLS 1.2 clients; plain HTTP to HTTPS i
   WebConfigText web;
   web.server = pki.Issue("exporter", "IP:127.0.0.1,DNS:localhost");
   web.min_version = "TLS13";
-  WebExporter exporter(ExporterBinary(), "targets: []\n", web.Yaml());
+  WebExporter exporter(ExporterBinary(), RefusingTargetConfig(), web.Yaml());
   const std::string url = exporter.HttpsUrl("/metrics");
   const std::vector<std::string> tls13 = {"--cacert", pki.ca_file(), "--tlsv1.3"};
   REQUIRE(WaitUntil([&] { return Curl(url, tls13).status == 200; }, 20s));

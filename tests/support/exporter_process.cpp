@@ -10,6 +10,11 @@
 
 namespace rte::testing {
 
+std::string RefusingTargetConfig(const std::string& name) {
+  return "targets:\n  - {name: " + name +
+         ", address: '127.0.0.1:" + std::to_string(FreeLoopbackPort()) + "'}\n";
+}
+
 std::string Substitute(std::string text, const std::map<std::string, std::string>& vars) {
   size_t pos = 0;
   while ((pos = text.find("${", pos)) != std::string::npos) {

@@ -36,6 +36,11 @@ std::ostream& operator<<(std::ostream& out, const MetricWait& wait);
 // std::invalid_argument for a ${name} without a value.
 std::string Substitute(std::string text, const std::map<std::string, std::string>& vars);
 
+// A whole config for a daemon that needs no Redis (a config without targets is an error): one
+// target `name` at a loopback port nothing listens on, so each of its polls fails at stage
+// connect. Its series (target_up 0, poll_errors_total, ...) are on /metrics.
+std::string RefusingTargetConfig(const std::string& name = "refused");
+
 // Conditions for WaitForMetric.
 using MetricCondition = std::function<bool(std::optional<double>)>;
 inline MetricCondition Equals(double x) {

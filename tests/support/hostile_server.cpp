@@ -13,8 +13,8 @@
 
 namespace rte::testing {
 
-HostileServer::HostileServer(std::string prefix, size_t filler_bytes)
-    : prefix_(std::move(prefix)), filler_bytes_(filler_bytes) {
+HostileServer::HostileServer(std::string prefix, size_t filler_bytes, Then then)
+    : prefix_(std::move(prefix)), filler_bytes_(filler_bytes), then_(then) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   sockaddr_in addr{};
@@ -58,13 +58,21 @@ void HostileServer::AcceptLoop() {
 }
 
 // Waits for the first bytes (the client's commands), then writes the prefix and the filler;
-// the connection stays open until the client closes it or the server stops.
+// the connection stays open until the client closes it or the server stops (kKeepOpen), or is
+// shut down at once (kClose; the destructor closes the descriptor).
 void HostileServer::Serve(int fd) {
   char buffer[4096];
   pollfd p{fd, POLLIN, 0};
   while (!stop_ && poll(&p, 1, 50) == 0) {
   }
   if (stop_ || recv(fd, buffer, sizeof buffer, 0) <= 0) return;
+  if (then_ == Then::kClose) {
+    // The rest of the batch, if it came in pieces: unread bytes would turn the close into a
+    // reset.
+    while (!stop_ && poll(&p, 1, 50) > 0) {
+      if (recv(fd, buffer, sizeof buffer, 0) <= 0) return;
+    }
+  }
   std::string out = prefix_;
   size_t left = filler_bytes_;
   const std::string chunk(64 * 1024, 'x');
@@ -77,6 +85,10 @@ void HostileServer::Serve(int fd) {
     const ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL);
     if (n <= 0) return;  // the client closed the connection
     out.erase(0, static_cast<size_t>(n));
+  }
+  if (then_ == Then::kClose) {
+    shutdown(fd, SHUT_RDWR);
+    return;
   }
   // Keep reading (and dropping) what the client sends until it goes away.
   while (!stop_) {

@@ -1,5 +1,6 @@
 // A fake "Redis" on a free loopback port that answers whatever it is sent with a fixed prefix,
-// then (optionally) streams filler bytes: a reply announced as huge, or one that never ends.
+// then (optionally) streams filler bytes: a reply announced as huge, or one that never ends;
+// or closes the connection after the prefix: no reply, or only the first replies of a batch.
 // Every accepted connection gets the same answer, once, after its first bytes arrive.
 #pragma once
 
@@ -14,8 +15,13 @@ namespace rte::testing {
 
 class HostileServer {
  public:
-  // `prefix` is written first (e.g. "$1000000000\r\n"), then `filler_bytes` of 'x'.
-  HostileServer(std::string prefix, size_t filler_bytes);
+  enum class Then {
+    kKeepOpen,  // keep the connection open until the client closes it
+    kClose,     // close it (FIN) once the answer is written
+  };
+  // `prefix` is written first (e.g. "$1000000000\r\n"), then `filler_bytes` of 'x'. With
+  // kClose the whole first batch is read before the answer, so the close is not a reset.
+  HostileServer(std::string prefix, size_t filler_bytes, Then then = Then::kKeepOpen);
   ~HostileServer();
   HostileServer(const HostileServer&) = delete;
   HostileServer& operator=(const HostileServer&) = delete;
@@ -30,6 +36,7 @@ class HostileServer {
 
   std::string prefix_;
   size_t filler_bytes_;
+  Then then_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

@@ -55,7 +55,7 @@ TEST_CASE("config errors name file, line, column and key", "[config]") {
   const Case cases[] = {
       {"unknown key", "targets:\n  - name: a\n    adress: 1.2.3.4:6379\n",
        "c.yaml:3:5: targets[0].adress: unknown key"},
-      {"bad duration", "poll_interval: 5x\ntargets: []\n",
+      {"bad duration", "poll_interval: 5x\ntargets: [{name: a, address: 'h:1'}]\n",
        "c.yaml:1:16: poll_interval: '5x' has no unit"},
       {"missing address", "targets:\n  - name: a\n", "c.yaml:2:5: targets[0].address: is required"},
       {"duplicate name", "targets:\n  - {name: a, address: 'h:1'}\n  - {name: a, address: 'h:2'}\n",
@@ -75,21 +75,24 @@ TEST_CASE("config errors name file, line, column and key", "[config]") {
        "targets[0].name: use 1-128 characters"},
       {"yaml syntax", "targets: [\n", "c.yaml:2:1: (yaml):"},
       {"empty file", "", "c.yaml:1:1: (top level): the file is empty"},
-      {"no targets", "poll_interval: 1s\n", "targets: is required"},
-      {"zero duration", "poll_interval: 0s\ntargets: []\n",
+      {"no targets", "poll_interval: 1s\n",
+       "c.yaml:1:1: targets: no targets configured: list at least one target"},
+      {"zero duration", "poll_interval: 0s\ntargets: [{name: a, address: 'h:1'}]\n",
        "poll_interval: must be greater than zero"},
-      {"probe too fast", "probe_interval: 50ms\ntargets: []\n",
+      {"probe too fast", "probe_interval: 50ms\ntargets: [{name: a, address: 'h:1'}]\n",
        "probe_interval: must be at least 100ms"},
-      {"poll every microsecond", "poll_interval: 1us\ntargets: []\n",
+      {"poll every microsecond", "poll_interval: 1us\ntargets: [{name: a, address: 'h:1'}]\n",
        "c.yaml:1:16: poll_interval: must be at least 100ms"},
       {"CLIENT LIST too often, per target",
        "targets:\n  - {name: a, address: 'h:1', client_list_interval: 10ms}\n",
        "targets[0].client_list_interval: must be at least 100ms"},
-      {"config_interval too short", "config_interval: 50ms\ntargets: []\n",
+      {"config_interval too short", "config_interval: 50ms\ntargets: [{name: a, address: 'h:1'}]\n",
        "config_interval: must be at least 100ms"},
-      {"a second YAML document", "targets: []\n---\ntargets: []\n",
+      {"a second YAML document",
+       "targets: [{name: a, address: 'h:1'}]\n---\ntargets: [{name: a, address: 'h:1'}]\n",
        "c.yaml:3:1: (top level): a second YAML document"},
-      {"reply bound too small", "max_reply_bytes: 1000\ntargets: []\n", "max_reply_bytes"},
+      {"reply bound too small", "max_reply_bytes: 1000\ntargets: [{name: a, address: 'h:1'}]\n",
+       "max_reply_bytes"},
       {"window shorter than probe",
        "targets:\n  - {name: a, address: 'h:1', probe_interval: 2s, latency_window: 1s}\n",
        "targets[0].latency_window: must be at least probe_interval"},
@@ -105,6 +108,123 @@ TEST_CASE("config errors name file, line, column and key", "[config]") {
   }
 }
 
+// A config that polls nothing is refused wherever the list is (or is not) written.
+TEST_CASE("a config without targets is an error at the targets key", "[config]") {
+  struct Case {
+    const char* what;
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"an empty list", "poll_interval: 1s\nclient_timeout: 1s\ntargets: []\n",
+       "c.yaml:3:10: targets: no targets configured: list at least one target"},
+      {"an empty list over two lines", "poll_interval: 1s\ntargets: [\n]\n",
+       "c.yaml:2:10: targets: no targets configured: list at least one target"},
+      {"the key without a value", "poll_interval: 1s\ntargets:\n",
+       "c.yaml:2:1: targets: no targets configured: list at least one target"},
+      {"the key with null", "targets: ~\npoll_interval: 1s\n",
+       "c.yaml:1:1: targets: no targets configured: list at least one target"},
+      {"no targets key", "poll_interval: 1s\n",
+       "c.yaml:1:1: targets: no targets configured: list at least one target"},
+      {"not a list", "targets: {name: a, address: 'h:1'}\n",
+       "c.yaml:1:10: targets: expected a list of targets"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      auto config = ParseConfig(c.text, "c.yaml");
+      REQUIRE_FALSE(config.ok());
+      CHECK_THAT(config.error(), Catch::StartsWith("c.yaml:"));
+      CHECK_THAT(config.error(), Catch::Contains(c.expected));
+    }
+  }
+  auto one = ParseConfig("targets: [{name: a, address: 'h:1'}]\n", "c.yaml");
+  REQUIRE(one.ok());
+  CHECK(one.value().targets.size() == 1);
+}
+
+// Every interval and duration error names the line, column and key where the value is written,
+// global or per target, and for a clash between two keys the one that is written too long.
+TEST_CASE("interval and duration errors name where the value is written", "[config]") {
+  struct Case {
+    const char* what;
+    const char* text;
+    const char* expected;  // the whole error
+  };
+  const Case cases[] = {
+      // poll_timeout
+      {"poll_timeout over the global poll_interval",
+       "poll_interval: 1s\npoll_timeout: 2s\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:2:15: poll_timeout: must not be longer than poll_interval (1s)"},
+      {"poll_timeout over the default poll_interval",
+       "poll_timeout: 6s\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:15: poll_timeout: must not be longer than poll_interval (5s)"},
+      {"a global poll_timeout over a target's poll_interval",
+       "poll_timeout: 2s\ntargets:\n  - {name: a, address: 'h:1'}\n"
+       "  - name: b\n    address: h:2\n    poll_interval: 1s\n",
+       "c.yaml:1:15: poll_timeout: must not be longer than poll_interval (1s), set by targets[1]"},
+      {"a target's poll_timeout over the global poll_interval",
+       "poll_interval: 1s\ntargets:\n  - name: a\n    address: h:1\n    poll_timeout: 1500ms\n",
+       "c.yaml:5:19: targets[0].poll_timeout: must not be longer than poll_interval (1s)"},
+      {"a target's poll_timeout over its own poll_interval",
+       "targets:\n  - {name: a, address: 'h:1', poll_interval: 1s, poll_timeout: 2s}\n",
+       "c.yaml:2:64: targets[0].poll_timeout: must not be longer than poll_interval (1s)"},
+      {"poll_timeout without a unit", "poll_timeout: 3\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:15: poll_timeout: '3' has no unit (use us, ms, s, m or h)"},
+      {"poll_timeout of zero", "targets:\n  - name: a\n    address: h:1\n    poll_timeout: 0ms\n",
+       "c.yaml:4:19: targets[0].poll_timeout: must be greater than zero"},
+      {"poll_timeout a list", "poll_timeout: [1s]\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:15: poll_timeout: expected a single value"},
+      // the minimum of every interval, globally and per target
+      {"poll_interval", "poll_interval: 99ms\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:16: poll_interval: must be at least 100ms"},
+      {"poll_interval per target",
+       "targets:\n  - name: a\n    address: h:1\n    poll_interval: 10us\n",
+       "c.yaml:4:20: targets[0].poll_interval: must be at least 100ms"},
+      {"probe_interval", "probe_interval: 50ms\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:17: probe_interval: must be at least 100ms"},
+      {"probe_interval per target",
+       "targets:\n  - name: a\n    address: h:1\n    probe_interval: 1ms\n",
+       "c.yaml:4:21: targets[0].probe_interval: must be at least 100ms"},
+      {"config_interval", "config_interval: 50ms\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:18: config_interval: must be at least 100ms"},
+      {"client_list_interval per target",
+       "targets:\n  - name: a\n    address: h:1\n    client_list_interval: 10ms\n",
+       "c.yaml:4:27: targets[0].client_list_interval: must be at least 100ms"},
+      // latency_window against probe_interval
+      {"latency_window under the default probe_interval",
+       "latency_window: 500ms\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:17: latency_window: must be at least probe_interval (1s)"},
+      {"a global latency_window under a target's probe_interval",
+       "latency_window: 2s\ntargets:\n  - name: a\n    address: h:1\n    probe_interval: 5s\n",
+       "c.yaml:1:17: latency_window: must be at least probe_interval (5s), set by targets[0]"},
+      {"a target's latency_window under its probe_interval",
+       "targets:\n  - name: a\n    address: h:1\n    probe_interval: 2s\n    latency_window: 1s\n",
+       "c.yaml:5:21: targets[0].latency_window: must be at least probe_interval (2s)"},
+      {"probe_interval over the default latency_window",
+       "probe_interval: 2m\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:17: probe_interval: must be at most latency_window (60s, the default)"},
+      // the other durations
+      {"connect_timeout", "connect_timeout: soon\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:1:18: connect_timeout: 'soon' is not a duration (use e.g. 500ms, 5s, 1m)"},
+      {"client_timeout per target",
+       "targets:\n  - name: a\n    address: h:1\n    client_timeout: 0s\n",
+       "c.yaml:4:21: targets[0].client_timeout: must be greater than zero"},
+      {"latency_budget",
+       "thresholds:\n  latency_budget: 1x\ntargets:\n  - {name: a, address: 'h:1'}\n",
+       "c.yaml:2:19: thresholds.latency_budget: '1x' has no unit (use us, ms, s, m or h)"},
+      {"risk_window per target",
+       "targets:\n  - name: a\n    address: h:1\n    thresholds: {risk_window: 0m}\n",
+       "c.yaml:4:31: targets[0].thresholds.risk_window: must be greater than zero"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      auto config = ParseConfig(c.text, "c.yaml");
+      REQUIRE_FALSE(config.ok());
+      CHECK(config.error() == c.expected);
+    }
+  }
+}
+
 TEST_CASE("the churn threshold is a whole rate per second, globally or per target", "[config]") {
   auto config = ParseConfig(R"(thresholds: {connection_churn_warn_rate: 250}
 targets:
@@ -116,7 +236,9 @@ targets:
   CHECK(config.value().targets[0].thresholds.connection_churn_warn_rate == 250);
   CHECK(config.value().targets[1].thresholds.connection_churn_warn_rate == 40);
   CHECK(RiskThresholds{}.connection_churn_warn_rate == 100);
-  auto zero = ParseConfig("thresholds: {connection_churn_warn_rate: 0}\ntargets: []\n", "c.yaml");
+  auto zero = ParseConfig(
+      "thresholds: {connection_churn_warn_rate: 0}\ntargets: [{name: a, address: 'h:1'}]\n",
+      "c.yaml");
   REQUIRE_FALSE(zero.ok());
   CHECK_THAT(zero.error(),
              Catch::Contains("thresholds.connection_churn_warn_rate: must be from 1"));
@@ -232,10 +354,12 @@ TEST_CASE("tls errors name file, line, column and key", "[config]") {
   const Case cases[] = {
       {"tls on a plain address", "targets:\n  - name: a\n    address: h:1\n    tls: {ca_file: x}\n",
        "c.yaml:4:10: targets[0].tls: TLS settings need a rediss:// address"},
-      {"unknown tls key", "tls:\n  ca: x\ntargets: []\n", "c.yaml:2:3: tls.ca: unknown key"},
-      {"bad min_version", "tls: {min_version: TLS10}\ntargets: []\n",
+      {"unknown tls key", "tls:\n  ca: x\ntargets: [{name: a, address: 'h:1'}]\n",
+       "c.yaml:2:3: tls.ca: unknown key"},
+      {"bad min_version", "tls: {min_version: TLS10}\ntargets: [{name: a, address: 'h:1'}]\n",
        "c.yaml:1:20: tls.min_version: expected TLS12 or TLS13"},
-      {"skip verify not a bool", "tls: {insecure_skip_verify: yes}\ntargets: []\n",
+      {"skip verify not a bool",
+       "tls: {insecure_skip_verify: yes}\ntargets: [{name: a, address: 'h:1'}]\n",
        "tls.insecure_skip_verify: expected true or false"},
       {"cert without key",
        "targets:\n  - name: a\n    address: rediss://h:1\n    tls: {cert_file: /c.pem}\n",
@@ -243,7 +367,8 @@ TEST_CASE("tls errors name file, line, column and key", "[config]") {
       {"key from global, cert missing",
        "tls: {key_file: /k.pem}\ntargets:\n  - {name: a, address: 'rediss://h:1'}\n",
        "targets[0].tls: a client certificate needs both cert_file and key_file"},
-      {"empty ca_file", "tls: {ca_file: ''}\ntargets: []\n", "tls.ca_file: must not be empty"},
+      {"empty ca_file", "tls: {ca_file: ''}\ntargets: [{name: a, address: 'h:1'}]\n",
+       "tls.ca_file: must not be empty"},
   };
   for (const auto& c : cases) {
     INFO(c.what);

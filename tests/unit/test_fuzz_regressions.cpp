@@ -26,7 +26,7 @@ TEST_CASE("config: a stray ',' at the top level is an error, not an endless loop
         "put everything in one");
 
   // After a first document the same token is still caught, not read as a second document.
-  auto after = ParseConfig("targets: []\n---\n,\n", "c.yaml");
+  auto after = ParseConfig("targets: [{name: a, address: 'h:1'}]\n---\n,\n", "c.yaml");
   REQUIRE_FALSE(after.ok());
   INFO(after.error());
   CHECK(after.error().find("c.yaml:") == 0);

@@ -347,7 +347,8 @@ TEST_CASE("DescribeReplyFailure names the reason and the command's stage", "[pol
   struct Row {
     TransportError error;
     const char* detail;
-    BatchStep step;
+    BatchStep step;  // the command whose reply was awaited
+    bool first_reply;
     PollStage stage;
     std::vector<std::string> says;
   };
@@ -355,57 +356,140 @@ TEST_CASE("DescribeReplyFailure names the reason and the command's stage", "[pol
       {TransportError::kTimeout,
        "timed out",
        BatchStep::kInfo,
+       false,
        PollStage::kTimeout,
        {"did not answer within poll_timeout 3s", "slow command, a fork or AOF fsync"}},
       {TransportError::kTimeout,
        "timed out",
        BatchStep::kSlowlog,
+       false,
        PollStage::kTimeout,
        {"poll_timeout 3s"}},
+      {TransportError::kTimeout,
+       "timed out",
+       BatchStep::kSetName,
+       true,
+       PollStage::kTimeout,
+       {"poll_timeout 3s"}},
+      // Bytes that are not RESP: protocol, whichever reply they were read as.
       {TransportError::kProtocol,
        "protocol error: Protocol error, got \"H\" as reply type byte",
        BatchStep::kInfo,
+       false,
        PollStage::kProtocol,
        {"not valid RESP", "got \"H\" as reply type byte", "is this port really Redis?"}},
+      {TransportError::kProtocol,
+       "protocol error: Protocol error, got \"H\" as reply type byte",
+       BatchStep::kSetName,
+       true,
+       PollStage::kProtocol,
+       {"not valid RESP"}},
+      {TransportError::kProtocol,
+       "protocol error: Protocol error, got \"x\" as reply type byte",
+       BatchStep::kClientList,
+       false,
+       PollStage::kProtocol,
+       {"not valid RESP"}},
+      // A close before the new connection answered anything: Redis at maxclients, or a proxy.
       {TransportError::kClosed,
        "connection closed by peer",
        BatchStep::kAuth,
-       PollStage::kAuth,
-       {"connection lost during the poll: connection closed by peer"}},
+       true,
+       PollStage::kConnect,
+       {"closed it before answering (connection closed by peer)", "maxclients"}},
       {TransportError::kClosed,
        "Connection reset by peer",
        BatchStep::kSetName,
-       PollStage::kClientList,
-       {"connection lost during the poll: Connection reset by peer"}},
+       true,
+       PollStage::kConnect,
+       {"closed it before answering (Connection reset by peer)"}},
       {TransportError::kClosed,
        "connection closed by peer",
        BatchStep::kInfo,
+       true,
+       PollStage::kConnect,
+       {"closed it before answering"}},
+      // A close after some replies: the stage of the command whose reply was awaited.
+      {TransportError::kClosed,
+       "connection closed by peer",
+       BatchStep::kAuth,
+       false,
+       PollStage::kAuth,
+       {"connection lost during the poll, awaiting the reply to AUTH: connection closed by peer"}},
+      {TransportError::kClosed,
+       "Connection reset by peer",
+       BatchStep::kSetName,
+       false,
+       PollStage::kConnect,
+       {"awaiting the reply to CLIENT SETNAME: Connection reset by peer"}},
+      {TransportError::kClosed,
+       "connection closed by peer",
+       BatchStep::kInfo,
+       false,
        PollStage::kInfo,
-       {"connection lost during the poll"}},
+       {"connection lost during the poll, awaiting the reply to INFO"}},
+      {TransportError::kClosed,
+       "connection closed by peer",
+       BatchStep::kSlowlog,
+       false,
+       PollStage::kSlowlog,
+       {"awaiting the reply to SLOWLOG GET"}},
+      {TransportError::kClosed,
+       "connection closed by peer",
+       BatchStep::kLatencyLatest,
+       false,
+       PollStage::kLatency,
+       {"awaiting the reply to LATENCY LATEST"}},
       {TransportError::kClosed,
        "connection closed by peer",
        BatchStep::kConfigGet,
+       false,
        PollStage::kConfig,
-       {"connection lost during the poll"}},
+       {"awaiting the reply to CONFIG GET"}},
+      // The one way to client_list: CLIENT LIST's own reply was lost.
+      {TransportError::kClosed,
+       "connection closed by peer",
+       BatchStep::kClientList,
+       false,
+       PollStage::kClientList,
+       {"awaiting the reply to CLIENT LIST"}},
       {TransportError::kClosed,
        "ERR max number of clients reached",
        BatchStep::kInfo,
+       false,
        PollStage::kConnect,
        {"max number of clients reached (maxclients)"}},
       // TLS 1.3: the server refuses a missing client certificate after the client's handshake.
       {TransportError::kTls,
        "no client certificate: the server requires mutual TLS",
        BatchStep::kAuth,
+       true,
        PollStage::kTls,
        {"TLS failed after the handshake: no client certificate"}},
   };
   for (const Row& row : rows) {
-    CAPTURE(TransportErrorName(row.error), row.detail);
-    const PollError got =
-        DescribeReplyFailure(row.error, row.detail, row.step, std::chrono::seconds(3));
+    CAPTURE(TransportErrorName(row.error), row.detail, static_cast<int>(row.step), row.first_reply);
+    const PollError got = DescribeReplyFailure(row.error, row.detail, row.step,
+                                               std::chrono::seconds(3), row.first_reply);
     CHECK(got.stage == row.stage);
     for (const auto& part : row.says) CHECK_THAT(got.message, Contains(part));
     CHECK(got.message.find(kPassword) == std::string::npos);
+  }
+}
+
+TEST_CASE("StageOf: client_list only for CLIENT LIST", "[poll_batch]") {
+  const std::pair<BatchStep, PollStage> rows[] = {
+      {BatchStep::kAuth, PollStage::kAuth},
+      {BatchStep::kSetName, PollStage::kConnect},
+      {BatchStep::kInfo, PollStage::kInfo},
+      {BatchStep::kSlowlog, PollStage::kSlowlog},
+      {BatchStep::kLatencyLatest, PollStage::kLatency},
+      {BatchStep::kConfigGet, PollStage::kConfig},
+      {BatchStep::kClientList, PollStage::kClientList},
+  };
+  for (const auto& [step, stage] : rows) {
+    CAPTURE(static_cast<int>(step));
+    CHECK(StageOf(step) == stage);
   }
 }
 

@@ -57,6 +57,27 @@ bool MaxClientsText(const std::string& text) {
   return text.find("max number of clients") != std::string::npos;
 }
 
+// The command of a step, for messages.
+const char* StepCommandName(BatchStep step) {
+  switch (step) {
+    case BatchStep::kAuth:
+      return "AUTH";
+    case BatchStep::kSetName:
+      return "CLIENT SETNAME";
+    case BatchStep::kInfo:
+      return "INFO";
+    case BatchStep::kSlowlog:
+      return "SLOWLOG GET";
+    case BatchStep::kLatencyLatest:
+      return "LATENCY LATEST";
+    case BatchStep::kConfigGet:
+      return "CONFIG GET";
+    case BatchStep::kClientList:
+      return "CLIENT LIST";
+  }
+  return "a command";
+}
+
 const char kMaxClientsMessage[] =
     "connection refused by Redis: max number of clients reached (maxclients)";
 
@@ -92,14 +113,14 @@ PollError DescribeConnectFailure(TransportError error, const std::string& detail
 }
 
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
-                               Duration poll_timeout, bool fresh_connection) {
+                               Duration poll_timeout, bool first_reply) {
   if (MaxClientsText(detail)) return {PollStage::kConnect, kMaxClientsMessage};
   if (error == TransportError::kTls) {
     // TLS 1.3 servers check the client certificate after the client's handshake is done: the
     // refusal arrives with the first reply.
     return {PollStage::kTls, "TLS failed after the handshake: " + detail};
   }
-  if (fresh_connection && error == TransportError::kClosed) {
+  if (first_reply && error == TransportError::kClosed) {
     // Redis at maxclients writes its error and closes; with our batch still unread the close
     // becomes a reset and the error reply is lost with it.
     return {PollStage::kConnect,
@@ -125,7 +146,9 @@ PollError DescribeReplyFailure(TransportError error, const std::string& detail, 
       return {PollStage::kProtocol, "protocol error: the reply is not valid RESP (" + detail +
                                         "); is this port really Redis?"};
     default:
-      return {StageOf(step), "connection lost during the poll: " + detail};
+      return {StageOf(step), std::string("connection lost during the poll, awaiting the reply "
+                                         "to ") +
+                                 StepCommandName(step) + ": " + detail};
   }
 }
 
@@ -152,6 +175,7 @@ PollStage StageOf(BatchStep step) {
     case BatchStep::kConfigGet:
       return PollStage::kConfig;
     case BatchStep::kSetName:
+      return PollStage::kConnect;
     case BatchStep::kClientList:
       return PollStage::kClientList;
   }

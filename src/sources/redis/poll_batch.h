@@ -23,7 +23,9 @@ struct BatchCommand {
   std::vector<std::string> argv;
 };
 
-// The stage a command's failure is counted under.
+// The stage a command's failure is counted under: the command's own, connect for CLIENT
+// SETNAME (a lost reply to it is a handshake that did not complete; its error replies are not
+// counted), client_list only for CLIENT LIST.
 PollStage StageOf(BatchStep step);
 
 // The not-serving state an error reply (to INFO or PING) says the server is in; kNone for any
@@ -52,10 +54,13 @@ struct BatchInterpretation {
 // error text; `address` is the target's address as configured (never holds a secret).
 PollError DescribeConnectFailure(TransportError error, const std::string& detail,
                                  const std::string& address, Duration timeout);
-// Why a command of the batch got no reply. `fresh_connection`: the batch was the first on a
-// new connection (a reset there is how Redis at maxclients often looks).
+// Why a command of the batch got no reply; `step` is the command whose reply was awaited, or
+// being decoded, when it failed. `first_reply`: the connection is new and has answered nothing
+// yet (a close there is how Redis at maxclients often looks: stage connect). Bytes that are not
+// RESP are stage protocol whatever was awaited; a close after some replies is the awaited
+// command's stage.
 PollError DescribeReplyFailure(TransportError error, const std::string& detail, BatchStep step,
-                               Duration poll_timeout, bool fresh_connection = false);
+                               Duration poll_timeout, bool first_reply = false);
 
 // A reply that fails the whole poll whatever else the batch answers: authentication refused,
 // or the server at maxclients, which answers the first command with that error and closes the

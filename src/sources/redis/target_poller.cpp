@@ -109,6 +109,7 @@ void TargetPoller::BeginPoll() {
                     return;
                   }
                   needs_handshake_ = true;
+                  connection_answered_ = false;
                   SendBatch();
                 });
 }
@@ -176,12 +177,15 @@ void TargetPoller::SendBatch() {
 void TargetPoller::OnReply(std::uint64_t poll_id, size_t index, CommandOutcome outcome) {
   if (poll_id != poll_id_ || !polling_) return;
   if (!outcome.ok()) {
+    // Replies come in order: batch_[index] is the command whose reply was awaited (or being
+    // decoded) when the connection failed.
     result_.timed_out = outcome.error == TransportError::kTimeout;
     FailPoll(DescribeReplyFailure(outcome.error, outcome.detail, batch_[index].step,
-                                  config_.poll_timeout, needs_handshake_),
+                                  config_.poll_timeout, !connection_answered_),
              true);
     return;
   }
+  connection_answered_ = true;
   if (auto fatal = FatalReply(batch_[index].step, outcome.reply)) {
     // At maxclients the connection closes after this reply: the error is the reason, not the
     // commands left without a reply.

@@ -67,6 +67,8 @@ class TargetPoller {
   std::uint64_t poll_id_ = 0;
   Nanos poll_started_ = 0;
   bool needs_handshake_ = true;
+  // The connection has given a reply: a close after it is not the maxclients kind of refusal.
+  bool connection_answered_ = false;
   std::vector<BatchCommand> batch_;
   std::vector<Reply> replies_;
   size_t outstanding_ = 0;
