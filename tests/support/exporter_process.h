@@ -70,7 +70,7 @@ struct ExporterOptions {
   std::chrono::milliseconds start_timeout = std::chrono::seconds(10);
   // Runs the daemon through a command that execs it (same PID), e.g.
   // {"prlimit", "--nofile=1024:1024", "--"} for the usual systemd descriptor limit.
-  std::vector<std::string> command_prefix;
+  std::vector<std::string> command_prefix = {};
 };
 
 // Writes `config_yaml` to <temp dir>/exporter.yaml and starts
