@@ -162,7 +162,8 @@ void ForEachKey(
 }
 
 // Where a setting was written, so that a check across settings (poll_timeout against
-// poll_interval) names the line and key of the one to change.
+// poll_interval) names the line and key of the one to change. Replace one with emplace(),
+// never by assignment: assigning a YAML::Node writes into the node it refers to.
 struct SetAt {
   YAML::Node node;
   std::string key_path;
@@ -311,10 +312,10 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
   };
   if (key == "poll_interval") {
     d.poll_interval = interval();
-    d.poll_interval_at = SetAt{value, key_path};
+    d.poll_interval_at.emplace(SetAt{value, key_path});
   } else if (key == "poll_timeout") {
     d.poll_timeout = DurationValue(value, key_path);
-    d.poll_timeout_at = SetAt{value, key_path};
+    d.poll_timeout_at.emplace(SetAt{value, key_path});
   } else if (key == "connect_timeout") {
     d.connect_timeout = DurationValue(value, key_path);
   } else if (key == "client_timeout") {
@@ -325,10 +326,10 @@ bool ApplyDefaultKey(Defaults& d, const std::string& key, const YAML::Node& valu
     d.client_list_interval = interval();
   } else if (key == "probe_interval") {
     d.probe_interval = interval();
-    d.probe_interval_at = SetAt{value, key_path};
+    d.probe_interval_at.emplace(SetAt{value, key_path});
   } else if (key == "latency_window") {
     d.latency_window = DurationValue(value, key_path);
-    d.latency_window_at = SetAt{value, key_path};
+    d.latency_window_at.emplace(SetAt{value, key_path});
   } else if (key == "slowlog_fetch") {
     d.slowlog_fetch = IntValue(value, key_path, 1, 10000);
   } else if (key == "max_reply_bytes") {
@@ -487,14 +488,14 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
 void RequireSomethingToPoll(const Config& config, const YAML::Node& root,
                             const YAML::Node& targets) {
   if (!config.targets.empty()) return;
-  // At the empty list; at the key when nothing follows it; at the top without the key.
-  YAML::Node where = targets.IsSequence() ? targets : root;
-  if (!targets.IsSequence()) {
-    for (const auto& item : root) {
-      if (item.first.Scalar() == "targets") where = item.first;
-    }
+  // At the empty list; at the key when nothing follows it; at the top without the key. (No
+  // YAML::Node is reassigned here: assigning to a Node writes into the node it refers to.)
+  constexpr const char* kMessage = "no targets configured: list at least one target";
+  if (targets.IsSequence()) Fail(targets, "targets", kMessage);
+  for (const auto& item : root) {
+    if (item.first.Scalar() == "targets") Fail(item.first, "targets", kMessage);
   }
-  Fail(where, "targets", "no targets configured: list at least one target");
+  Fail(root, "targets", kMessage);
 }
 
 Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
