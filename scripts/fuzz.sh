@@ -13,7 +13,7 @@ seconds=${FUZZ_SECONDS:-600}
 jobs=${FUZZ_JOBS:-1}
 dir=${FUZZ_DIR:-build-fuzz}
 all=(resp_decoder poll_batch info slowlog latency_latest config_get client_list error_reply config
-     web_config proc_netstat proc_sys proc_process cgroup sock_diag)
+     web_config proc_netstat proc_sys proc_process cgroup sock_diag discovery)
 build_only=false
 if [ "${1:-}" = --build-only ]; then
   build_only=true
@@ -48,6 +48,7 @@ seeds() {
     proc_process) echo "$fx/proc/process" "$fx/sys" ;;
     cgroup) echo "$fx/cgroup" ;;
     sock_diag) echo "$fx"/netlink/*.bin ;;
+    discovery) echo "$fx/discovery" ;;
   esac
 }
 mkdir -p "$dir/seeds/error_reply/lines" "$dir/seeds/web_config/lines" "$dir/crashes"

@@ -92,6 +92,7 @@ Status Daemon::Start() {
   http_.Route("/triage", [this](const std::string&) {
     VerdictInput input;
     input.reports = store_.All();
+    input.discoveries = *store_.Discoveries();
     input.generated_at = clock_.WallSeconds();
     return HttpResponse{200, "text/html; charset=utf-8", RenderTriagePage(BuildVerdict(input))};
   });

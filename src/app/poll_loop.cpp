@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "app/shard.h"
 #include "sources/kernel/local_address.h"
 
 namespace rte {
@@ -46,10 +47,14 @@ PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_ro
   wake_ = event_new(base_, -1, EV_PERSIST, &PollLoop::OnWake, this);
   event_add(wake_, nullptr);
   tls_loader_ = std::make_unique<TlsContextLoader>(base_);
+  files_ = std::make_unique<TargetFileWatcher>(
+      [this](FileDiscoveryResult result) { OnFileResult(std::move(result)); });
 }
 
 PollLoop::~PollLoop() {
+  files_.reset();
   Stop();
+  discoveries_.clear();
   targets_.clear();
   tls_loader_.reset();
   event_free(wake_);
@@ -68,8 +73,16 @@ void PollLoop::Stop() {
 }
 
 void PollLoop::Apply(Config config) {
-  // Here, on the caller's thread: the loop only looks the secrets up when it connects.
-  secrets_.Prime(config.targets);
+  // Here, on the caller's thread: the loop only looks the secrets up when it connects. A
+  // discovery's targets use the password of its entry; a sentinel discovery has its own.
+  std::vector<TargetConfig> with_secrets = config.targets;
+  for (const DiscoveryConfig& d : config.discovery) {
+    with_secrets.push_back(d.base);
+    TargetConfig sentinel;
+    sentinel.password = d.sentinel_auth;
+    with_secrets.push_back(std::move(sentinel));
+  }
+  secrets_.Prime(with_secrets);
   {
     std::lock_guard lock(mu_);
     pending_ = std::move(config);
@@ -98,17 +111,199 @@ void PollLoop::OnPollResult(TargetHistory& history, const PollResult& result) {
   store_.Publish(history.Shared());
 }
 
+void PollLoop::OnFileResult(FileDiscoveryResult result) {
+  // On the watcher's thread: the secrets of the files' targets are read here, off the loop.
+  std::vector<SecretSource> sources;
+  for (const TargetConfig& t : result.targets) {
+    if (!t.password.file.empty()) sources.push_back(t.password);
+  }
+  secrets_.Add(sources);
+  {
+    std::lock_guard lock(mu_);
+    pending_files_.push_back(std::move(result));
+  }
+  event_active(wake_, EV_READ, 0);
+}
+
 void PollLoop::ApplyPending() {
   std::optional<Config> config;
+  std::vector<FileDiscoveryResult> files;
   {
     std::lock_guard lock(mu_);
     config.swap(pending_);
+    files.swap(pending_files_);
   }
-  if (!config) return;
+  if (config) ApplyConfig(std::move(*config));
+  if (files.empty()) {
+    if (config) Reconcile();
+    return;
+  }
+  const double now = clock_.WallSeconds();
+  for (FileDiscoveryResult& result : files) {
+    auto it = discoveries_.find(result.discovery);
+    if (it == discoveries_.end() || it->second.config.type != DiscoveryConfig::Type::kFile) {
+      continue;  // removed by a reload meanwhile
+    }
+    Discovery& d = it->second;
+    d.targets = std::move(result.targets);
+    if (adjust_) {
+      for (TargetConfig& t : d.targets) adjust_(t);
+    }
+    if (result.errors.empty()) {
+      d.status.last_success_wall = now;
+      d.status.last_error.clear();
+      d.last_logged_error.clear();
+    } else {
+      for (const std::string& error : result.errors) DiscoveryFailed(d, error);
+    }
+  }
+  Reconcile();
+}
+
+void PollLoop::ApplyConfig(Config config) {
+  static_targets_ = std::move(config.targets);
+  shard_count_ = config.shard_count;
+  shard_index_ = config.shard_index;
+  kernel_interval_ = config.kernel_interval;
+  kernel_stale_ = true;
+  std::map<std::string, Discovery> next;
+  std::vector<std::string> to_start;
+  for (DiscoveryConfig& dc : config.discovery) {
+    auto it = discoveries_.find(dc.name);
+    if (it != discoveries_.end() && it->second.config == dc) {
+      next.emplace(dc.name, std::move(it->second));
+      continue;
+    }
+    Discovery d;
+    if (it != discoveries_.end() && it->second.config.type == dc.type) {
+      // Settings changed: what it found stays, with the new settings, until it looks again.
+      d = std::move(it->second);
+      d.discoverer.reset();
+      if (dc.type != DiscoveryConfig::Type::kFile) {
+        for (TargetConfig& t : d.targets) {
+          t = DiscoveredTarget(dc, t.endpoint);
+          if (adjust_) adjust_(t);
+        }
+      }
+    } else {
+      d.status.name = dc.name;
+      d.status.type = DiscoveryTypeName(dc.type);
+    }
+    d.config = dc;
+    if (dc.type != DiscoveryConfig::Type::kFile) {
+      d.discoverer =
+          std::make_unique<Discoverer>(base_, dns_, clock_, secrets_, tls_loader_.get(), dc,
+                                       [this, name = dc.name](DiscoveryRefresh refresh) {
+                                         OnRefresh(name, std::move(refresh));
+                                       });
+      std::vector<Endpoint> known;
+      for (const TargetConfig& t : d.targets) known.push_back(t.endpoint);
+      d.discoverer->SetKnown(std::move(known));
+      to_start.push_back(dc.name);
+    }
+    next.emplace(dc.name, std::move(d));
+  }
+  discoveries_ = std::move(next);
+  files_->Configure(config.discovery);
+  // Started once in the map: a refresh may end at once (a missing password) and look it up.
+  for (const std::string& name : to_start) {
+    auto it = discoveries_.find(name);
+    if (it != discoveries_.end() && it->second.discoverer) it->second.discoverer->Start();
+  }
+}
+
+void PollLoop::DiscoveryFailed(Discovery& d, const std::string& error) {
+  ++d.status.errors_total;
+  d.status.last_error = error;
+  if (error == d.last_logged_error) return;  // the same failure again: logged already
+  d.last_logged_error = error;
+  spdlog::warn("event=discovery_failed discovery={} type={} error=\"{}\"", d.config.name,
+               d.status.type, error);
+}
+
+void PollLoop::OnRefresh(const std::string& name, DiscoveryRefresh refresh) {
+  auto it = discoveries_.find(name);
+  if (it == discoveries_.end()) return;
+  Discovery& d = it->second;
+  if (!refresh.ok) {
+    DiscoveryFailed(d, refresh.error);
+    PublishDiscoveries();
+    return;
+  }
+  const int failovers = CountFailovers(d.last_ok, refresh);
+  if (failovers > 0) {
+    d.status.failovers_total += failovers;
+    spdlog::warn("event=failover_seen discovery={} type={} failovers={}", d.config.name,
+                 d.status.type, failovers);
+  }
+  for (const SentinelAnswer& a : refresh.sentinels) {
+    if (!a.master) DiscoveryFailed(d, a.sentinel + ": " + a.error);
+  }
+  if (d.config.type == DiscoveryConfig::Type::kCluster) {
+    d.status.cluster = AssessCluster(refresh.cluster_nodes, refresh.cluster_state);
+  } else {
+    d.status.sentinel = AssessSentinels(refresh.sentinels);
+  }
+  d.status.last_success_wall = clock_.WallSeconds();
+  if (d.status.sentinel && d.status.sentinel->unreachable > 0) {
+    // Still a success (a majority answered); the unreachable ones are counted above.
+  } else {
+    d.status.last_error.clear();
+    d.last_logged_error.clear();
+  }
+  std::vector<Endpoint> endpoints = DiscoveredEndpoints(d.config, refresh);
+  d.targets.clear();
+  for (const Endpoint& e : endpoints) {
+    d.targets.push_back(DiscoveredTarget(d.config, e));
+    if (adjust_) adjust_(d.targets.back());
+  }
+  d.discoverer->SetKnown(std::move(endpoints));
+  d.last_ok = std::move(refresh);
+  Reconcile();
+}
+
+void PollLoop::PublishDiscoveries() {
+  std::vector<DiscoveryStatus> list;
+  for (auto& [name, d] : discoveries_) {
+    d.status.targets = static_cast<int>(d.targets.size());
+    list.push_back(d.status);
+  }
+  store_.PublishDiscoveries(std::move(list));
+}
+
+void PollLoop::Reconcile() {
+  std::vector<const TargetConfig*> wanted;
+  std::set<std::string> names;
+  for (const TargetConfig& t : static_targets_) {
+    names.insert(t.name);
+    wanted.push_back(&t);
+  }
+  for (auto& [dname, d] : discoveries_) {
+    std::set<std::string> clashes;
+    for (const TargetConfig& t : d.targets) {
+      if (shard_count_ > 1 && ShardOf(t.name, shard_count_) != shard_index_) continue;
+      if (!names.insert(t.name).second) {
+        clashes.insert(t.name);
+        continue;
+      }
+      wanted.push_back(&t);
+    }
+    for (const std::string& name : clashes) {
+      if (!d.clashes.contains(name)) {
+        DiscoveryFailed(d, "target '" + name +
+                               "' is already a static target or another discovery's; "
+                               "the discovered one is not polled");
+      }
+    }
+    d.clashes = std::move(clashes);
+  }
+  PublishDiscoveries();
+
   std::map<std::string, Target> next;
   std::vector<LocalListener> local;
   size_t kept = 0;
-  for (const auto& target : config->targets) {
+  for (const TargetConfig* wanted_target : wanted) {
+    const TargetConfig& target = *wanted_target;
     if (IsLocal(target)) local.push_back({target.name, target.endpoint});
     auto it = targets_.find(target.name);
     if (it != targets_.end() && it->second.poller->config() == target) {
@@ -132,7 +327,10 @@ void PollLoop::ApplyPending() {
   }
   const size_t removed = targets_.size();
   targets_ = std::move(next);
-  kernel_.Configure(std::move(local), config->kernel_interval);
+  const bool changed = kept != targets_.size() || removed != 0;
+  if (changed || kernel_stale_) kernel_.Configure(std::move(local), kernel_interval_);
+  kernel_stale_ = false;
+  if (!changed) return;
   spdlog::info("event=targets_applied targets={} kept={} replaced_or_removed={}", targets_.size(),
                kept, removed);
 }

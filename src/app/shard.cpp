@@ -83,6 +83,8 @@ Result<ShardSpec> ParseShardSpec(std::string_view count_text, std::string_view i
 int KeepShardTargets(Config& config, const ShardSpec& shard) {
   std::erase_if(config.targets,
                 [&](const TargetConfig& t) { return ShardOf(t.name, shard.count) != shard.index; });
+  config.shard_count = shard.count;
+  config.shard_index = shard.index;
   return static_cast<int>(config.targets.size());
 }
 

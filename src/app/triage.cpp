@@ -169,6 +169,10 @@ int RunTriage(int argc, char** argv) {
     config.targets.push_back(t);
   }
   for (auto& t : config.targets) TuneForTriage(t, duration.value());
+  for (auto& d : config.discovery) {
+    TuneForTriage(d.base, duration.value());
+    d.refresh_interval = std::max<Duration>(std::chrono::milliseconds(500), duration.value() / 4);
+  }
   config.kernel_interval =
       config.targets.empty() ? std::chrono::seconds(1) : config.targets.front().poll_interval;
 
@@ -177,6 +181,8 @@ int RunTriage(int argc, char** argv) {
   std::set<std::string> reached;
   {
     PollLoop loop(clock, store);
+    // Discovered targets (a file's too) sample as fast as the static ones.
+    loop.SetTargetAdjuster([d = duration.value()](TargetConfig& t) { TuneForTriage(t, d); });
     loop.Apply(config);
     loop.Start();
     const Nanos end = clock.MonotonicNanos() + duration.value().count();
@@ -194,6 +200,7 @@ int RunTriage(int argc, char** argv) {
   input.sampled_seconds = ToSeconds(duration.value());
   input.generated_at = clock.WallSeconds();
   input.reports = store.All();
+  input.discoveries = *store.Discoveries();
   input.never_reached.emplace();
   for (const auto& r : input.reports) {
     if (!reached.contains(r->config.name)) input.never_reached->push_back(r->config.name);

@@ -181,6 +181,14 @@ struct Defaults {
   TlsConfig tls;
 };
 
+}  // namespace
+
+struct TargetDefaults {
+  Defaults settings;
+};
+
+namespace {
+
 double RatioValue(const YAML::Node& node, const std::string& key, double max) {
   const std::string text = Scalar(node, key);
   double value = 0;
@@ -387,15 +395,31 @@ bool ValidTargetName(const std::string& name) {
   Fail(at.node, at.key_path, message);
 }
 
-TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const Defaults& global) {
-  TargetConfig target;
+// What a target mapping may leave out: a static target needs its name and address; a file
+// discovery's target its address (the name defaults); a discovery's own settings (the template
+// its targets inherit) have neither.
+enum class TargetKind { kStatic, kFile, kTemplate };
+
+// The keys a discovery entry has beside the per-target ones; true when `key` was one.
+using ExtraKeys = std::function<bool(const std::string&, const YAML::Node&, const std::string&)>;
+
+// `target` comes with what is inherited (a discovery's username, password and pools); `local`,
+// when given, receives the settings as written (what a discovery's file targets inherit).
+TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const Defaults& global,
+                         TargetKind kind = TargetKind::kStatic, TargetConfig target = {},
+                         const ExtraKeys& extra = {}, Defaults* written = nullptr) {
   Defaults local = global;
   bool has_address = false;
+  SecretSource own_password;           // written here (replaces an inherited one)
   std::optional<YAML::Node> tls_node;  // the target's own tls: mapping
   ForEachKey(node, path,
              [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+               if (extra && extra(key, value, key_path)) return true;
                if (key == "tls") tls_node = value;
                if (ApplyDefaultKey(local, key, value, key_path)) return true;
+               if (kind == TargetKind::kTemplate && (key == "name" || key == "address")) {
+                 return false;
+               }
                if (key == "name") {
                  target.name = Scalar(value, key_path);
                  if (!ValidTargetName(target.name)) {
@@ -411,11 +435,12 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
                } else if (key == "username") {
                  target.username = Scalar(value, key_path);
                } else if (key == "password_file") {
-                 target.password.file = Scalar(value, key_path);
+                 own_password.file = Scalar(value, key_path);
                } else if (key == "password_env") {
-                 target.password.env_var = Scalar(value, key_path);
+                 own_password.env_var = Scalar(value, key_path);
                } else if (key == "pools") {
                  if (!value.IsSequence()) Fail(value, key_path, "expected a list of pools");
+                 target.pools.clear();  // replaces inherited ones
                  std::set<std::string> names;
                  for (size_t i = 0; i < value.size(); ++i) {
                    const std::string pool_path = key_path + "[" + std::to_string(i) + "]";
@@ -430,19 +455,22 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
                }
                return true;
              });
-  if (target.name.empty()) Fail(node, path + ".name", "is required");
-  if (!has_address) Fail(node, path + ".address", "is required");
-  if (!target.password.file.empty() && !target.password.env_var.empty()) {
+  if (written != nullptr) *written = local;
+  if (target.name.empty() && kind == TargetKind::kStatic) Fail(node, path + ".name", "is required");
+  if (!has_address && kind != TargetKind::kTemplate) Fail(node, path + ".address", "is required");
+  if (!own_password.file.empty() && !own_password.env_var.empty()) {
     Fail(node, path + ".password_file", "give password_file or password_env, not both");
   }
+  if (!own_password.empty()) target.password = own_password;
   if (!target.username.empty() && target.password.empty()) {
     Fail(node, path + ".username", "an ACL username needs password_file or password_env");
   }
-  if (tls_node && !target.endpoint.tls) {
+  if (tls_node && !target.endpoint.tls && kind != TargetKind::kTemplate) {
     Fail(*tls_node, path + ".tls", "TLS settings need a rediss:// address");
   }
   target.tls = local.tls;
-  if (target.endpoint.tls && target.tls.cert_file.empty() != target.tls.key_file.empty()) {
+  if (target.tls.cert_file.empty() != target.tls.key_file.empty() &&
+      (target.endpoint.tls || kind == TargetKind::kTemplate)) {
     Fail(tls_node ? *tls_node : node, path + ".tls",
          "a client certificate needs both cert_file and key_file");
   }
@@ -482,15 +510,122 @@ TargetConfig ParseTarget(const YAML::Node& node, const std::string& path, const 
   return target;
 }
 
+bool ValidDiscoveryName(const std::string& name) {
+  return name.size() <= 64 && ValidTargetName(name);
+}
+
+std::vector<Endpoint> EndpointList(const YAML::Node& value, const std::string& key_path) {
+  if (!value.IsSequence() || value.size() == 0) {
+    Fail(value, key_path, "expected a list of addresses (host:port)");
+  }
+  std::vector<Endpoint> out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string item_path = key_path + "[" + std::to_string(i) + "]";
+    auto ep = ParseEndpoint(Scalar(value[i], item_path));
+    if (!ep.ok()) Fail(value[i], item_path, ep.error());
+    out.push_back(ep.value());
+  }
+  return out;
+}
+
+DiscoveryConfig ParseDiscovery(const YAML::Node& node, const std::string& path,
+                               const Defaults& global, const std::string& file_name) {
+  DiscoveryConfig d;
+  if (!node.IsMap()) Fail(node, path, "expected a mapping");
+  const YAML::Node type = node["type"];
+  if (!type.IsDefined()) Fail(node, path + ".type", "is required: cluster, sentinel or file");
+  const std::string type_text = Scalar(type, path + ".type");
+  if (type_text == "cluster") {
+    d.type = DiscoveryConfig::Type::kCluster;
+  } else if (type_text == "sentinel") {
+    d.type = DiscoveryConfig::Type::kSentinel;
+  } else if (type_text == "file") {
+    d.type = DiscoveryConfig::Type::kFile;
+  } else {
+    Fail(type, path + ".type", "expected cluster, sentinel or file");
+  }
+  using Type = DiscoveryConfig::Type;
+  bool has_seeds = false;
+  SecretSource sentinel_auth;
+  const auto extra = [&](const std::string& key, const YAML::Node& value,
+                         const std::string& key_path) {
+    if (key == "type") return true;
+    if (key == "name") {
+      d.name = Scalar(value, key_path);
+      if (!ValidDiscoveryName(d.name)) {
+        Fail(value, key_path, "use 1-64 characters from [A-Za-z0-9_.:-]");
+      }
+    } else if (key == "refresh_interval") {
+      d.refresh_interval = DurationValue(value, key_path);
+      if (d.refresh_interval < kMinInterval) Fail(value, key_path, "must be at least 100ms");
+    } else if ((key == "seeds" && d.type == Type::kCluster) ||
+               (key == "sentinels" && d.type == Type::kSentinel)) {
+      d.seeds = EndpointList(value, key_path);
+      has_seeds = true;
+    } else if (key == "master_name" && d.type == Type::kSentinel) {
+      d.master_name = Scalar(value, key_path);
+      if (d.master_name.empty()) Fail(value, key_path, "must not be empty");
+    } else if (key == "sentinel_password_file" && d.type == Type::kSentinel) {
+      sentinel_auth.file = Scalar(value, key_path);
+    } else if (key == "sentinel_password_env" && d.type == Type::kSentinel) {
+      sentinel_auth.env_var = Scalar(value, key_path);
+    } else if (key == "files" && d.type == Type::kFile) {
+      if (!value.IsSequence() || value.size() == 0) {
+        Fail(value, key_path, "expected a list of file names or globs");
+      }
+      const std::filesystem::path dir = std::filesystem::path(file_name).parent_path();
+      for (size_t i = 0; i < value.size(); ++i) {
+        const std::string item_path = key_path + "[" + std::to_string(i) + "]";
+        std::string pattern = Scalar(value[i], item_path);
+        if (pattern.empty()) Fail(value[i], item_path, "must not be empty");
+        if (pattern[0] != '/' && !dir.empty()) pattern = (dir / pattern).string();
+        d.files.push_back(std::move(pattern));
+      }
+      has_seeds = true;
+    } else {
+      return false;
+    }
+    return true;
+  };
+  auto defaults = std::make_shared<TargetDefaults>();
+  d.base = ParseTarget(node, path, global, TargetKind::kTemplate, {}, extra, &defaults->settings);
+  if (d.name.empty()) Fail(node, path + ".name", "is required");
+  if (!has_seeds) {
+    const char* key = d.type == Type::kCluster    ? ".seeds"
+                      : d.type == Type::kSentinel ? ".sentinels"
+                                                  : ".files";
+    Fail(node, path + key, "is required");
+  }
+  if (d.type == Type::kSentinel && d.master_name.empty()) {
+    Fail(node, path + ".master_name", "is required");
+  }
+  if (!sentinel_auth.file.empty() && !sentinel_auth.env_var.empty()) {
+    Fail(node, path + ".sentinel_password_file",
+         "give sentinel_password_file or sentinel_password_env, not both");
+  }
+  d.sentinel_auth = sentinel_auth;
+  // TLS settings reach the discovered targets only through rediss:// seeds: a cluster's nodes
+  // and a sentinel's master are announced as host:port, with the seeds' scheme.
+  if (d.type != Type::kFile && node["tls"].IsDefined()) {
+    bool any_tls = false;
+    for (const Endpoint& e : d.seeds) any_tls |= e.tls;
+    if (!any_tls) Fail(node["tls"], path + ".tls", "TLS settings need rediss:// seeds");
+  }
+  d.base.cluster = d.name;
+  d.defaults = std::move(defaults);
+  return d;
+}
+
 // A config that polls nothing is a mistake (a list emptied by a template, a wrong file), not a
 // quiet exporter. The one place that decides it: a discovery list, once there is one, counts
 // here beside `targets`.
 void RequireSomethingToPoll(const Config& config, const YAML::Node& root,
                             const YAML::Node& targets) {
-  if (!config.targets.empty()) return;
+  if (!config.targets.empty() || !config.discovery.empty()) return;
   // At the empty list; at the key when nothing follows it; at the top without the key. (No
   // YAML::Node is reassigned here: assigning to a Node writes into the node it refers to.)
-  constexpr const char* kMessage = "no targets configured: list at least one target";
+  constexpr const char* kMessage =
+      "no targets configured: list at least one target (or a discovery: entry)";
   if (targets.IsSequence()) Fail(targets, "targets", kMessage);
   for (const auto& item : root) {
     if (item.first.Scalar() == "targets") Fail(item.first, "targets", kMessage);
@@ -503,11 +638,16 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
   config.source_file = file_name;
   Defaults global;
   YAML::Node targets;
+  YAML::Node discovery;
   ForEachKey(root, "",
              [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
                if (ApplyDefaultKey(global, key, value, key_path)) return true;
                if (key == "targets") {
                  targets = value;
+                 return true;
+               }
+               if (key == "discovery") {
+                 discovery = value;
                  return true;
                }
                return false;
@@ -523,6 +663,18 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name) {
       Fail(targets[i]["name"], path + ".name", "duplicate target name '" + target.name + "'");
     }
     config.targets.push_back(std::move(target));
+  }
+  if (discovery.IsDefined() && !discovery.IsNull() && !discovery.IsSequence()) {
+    Fail(discovery, "discovery", "expected a list of discovery entries");
+  }
+  std::set<std::string> discovery_names;
+  for (size_t i = 0; discovery.IsSequence() && i < discovery.size(); ++i) {
+    const std::string path = "discovery[" + std::to_string(i) + "]";
+    DiscoveryConfig d = ParseDiscovery(discovery[i], path, global, file_name);
+    if (!discovery_names.insert(d.name).second) {
+      Fail(discovery[i]["name"], path + ".name", "duplicate discovery name '" + d.name + "'");
+    }
+    config.discovery.push_back(std::move(d));
   }
   RequireSomethingToPoll(config, root, targets);
   if (global.poll_interval) config.kernel_interval = *global.poll_interval;
@@ -603,6 +755,84 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file_name
     return Result<Config>::Error(Where(file_name, e.mark) + ": " + e.key + ": " + e.message);
   } catch (const YAML::Exception& e) {
     return Result<Config>::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
+  }
+}
+
+bool DiscoveryConfig::operator==(const DiscoveryConfig& other) const {
+  return type == other.type && name == other.name && seeds == other.seeds &&
+         master_name == other.master_name && sentinel_auth == other.sentinel_auth &&
+         files == other.files && refresh_interval == other.refresh_interval && base == other.base;
+}
+
+const char* DiscoveryTypeName(DiscoveryConfig::Type type) {
+  switch (type) {
+    case DiscoveryConfig::Type::kCluster:
+      return "cluster";
+    case DiscoveryConfig::Type::kSentinel:
+      return "sentinel";
+    case DiscoveryConfig::Type::kFile:
+      return "file";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// "<discovery>-<host>:<port>" ("<discovery>-<path>" for a unix socket), with any character a
+// target name may not hold replaced by '_', and cut to the 128 a name may have.
+std::string DiscoveredName(const std::string& discovery, const Endpoint& endpoint) {
+  std::string name = discovery + "-";
+  if (endpoint.kind == Endpoint::Kind::kUnix) {
+    name += endpoint.path;
+  } else {
+    name += endpoint.host + ":" + std::to_string(endpoint.port);
+  }
+  for (char& c : name) {
+    if (!ValidTargetName(std::string(1, c))) c = '_';
+  }
+  if (name.size() > 128) name.resize(128);
+  return name;
+}
+
+}  // namespace
+
+TargetConfig DiscoveredTarget(const DiscoveryConfig& discovery, const Endpoint& endpoint) {
+  TargetConfig target = discovery.base;
+  target.endpoint = endpoint;
+  target.name = DiscoveredName(discovery.name, endpoint);
+  return target;
+}
+
+Result<std::vector<TargetConfig>> ParseTargetFile(const std::string& text,
+                                                  const std::string& file_name,
+                                                  const DiscoveryConfig& discovery) {
+  using Out = Result<std::vector<TargetConfig>>;
+  try {
+    YAML::Node root = YAML::Load(text);
+    std::vector<TargetConfig> targets;
+    if (!root.IsDefined() || root.IsNull()) return targets;  // an empty file: no targets
+    if (!root.IsSequence()) Fail(root, "(top level)", "expected a list of targets");
+    static const TargetDefaults kNoDefaults;
+    const Defaults& inherited =
+        discovery.defaults != nullptr ? discovery.defaults->settings : kNoDefaults.settings;
+    std::set<std::string> names;
+    for (size_t i = 0; i < root.size(); ++i) {
+      const std::string path = "[" + std::to_string(i) + "]";
+      TargetConfig base = discovery.base;
+      base.name.clear();
+      TargetConfig target = ParseTarget(root[i], path, inherited, TargetKind::kFile, base);
+      if (target.name.empty()) target.name = DiscoveredName(discovery.name, target.endpoint);
+      if (!names.insert(target.name).second) {
+        Fail(root[i], path + ".name", "duplicate target name '" + target.name + "'");
+      }
+      target.cluster = discovery.name;
+      targets.push_back(std::move(target));
+    }
+    return targets;
+  } catch (const ConfigError& e) {
+    return Out::Error(Where(file_name, e.mark) + ": " + e.key + ": " + e.message);
+  } catch (const YAML::Exception& e) {
+    return Out::Error(Where(file_name, e.mark) + ": (yaml): " + e.msg);
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -115,14 +116,48 @@ struct TargetConfig {
   std::optional<bool> local;
   std::vector<PoolConfig> pools;
   RiskThresholds thresholds;
+  // The discovery that found the target (its `cluster` label); empty for a static target.
+  std::string cluster;
 
   bool operator==(const TargetConfig&) const = default;
 };
+
+// The per-target settings a discovery's file targets inherit, as written (which keys were set
+// where), so a file target that overrides one is checked like a static target. Opaque here.
+struct TargetDefaults;
+
+// One entry of `discovery:`: where the targets come from, and the per-target settings every
+// target it finds inherits (`base`, with no name and no address).
+struct DiscoveryConfig {
+  enum class Type { kCluster, kSentinel, kFile };
+  Type type = Type::kCluster;
+  std::string name;  // unique; the targets' `cluster` label and name prefix
+  // cluster: the seeds; sentinel: the sentinels. Asked in order until one answers.
+  std::vector<Endpoint> seeds;
+  std::string master_name;         // sentinel
+  SecretSource sentinel_auth;      // sentinel: the sentinels' password (none: no AUTH)
+  std::vector<std::string> files;  // file: globs, relative ones against the config's directory
+  Duration refresh_interval = 30s;
+  TargetConfig base;
+  std::shared_ptr<const TargetDefaults> defaults;  // file: what the file targets inherit
+
+  // Everything but `defaults`, which `base` resolves.
+  bool operator==(const DiscoveryConfig& other) const;
+};
+const char* DiscoveryTypeName(DiscoveryConfig::Type type);
+
+// The target a cluster or sentinel discovery finds at `endpoint`: `base` named
+// "<discovery>-<host>:<port>".
+TargetConfig DiscoveredTarget(const DiscoveryConfig& discovery, const Endpoint& endpoint);
 
 struct Config {
   std::string source_file;
   Duration kernel_interval = 5s;  // host-wide kernel counters: the global poll_interval
   std::vector<TargetConfig> targets;
+  std::vector<DiscoveryConfig> discovery;
+  // This replica's share of the targets (--shard.*): discovered targets are filtered too.
+  int shard_count = 1;
+  int shard_index = 0;
 };
 
 // --web.config.file, in the Prometheus exporter-toolkit format (the file node_exporter reads).
@@ -153,5 +188,12 @@ Result<Endpoint> ParseEndpoint(std::string_view address);
 Result<Config> ParseConfig(const std::string& text, const std::string& file_name);
 // Reads and parses a config file.
 Result<Config> LoadConfigFile(const std::string& path);
+
+// Parses one file of a file discovery: a YAML list of targets (an empty file: none). Each
+// target inherits the discovery's settings; its name defaults to "<discovery>-<address>".
+// Errors name file, line, column and key, like a config's.
+Result<std::vector<TargetConfig>> ParseTargetFile(const std::string& text,
+                                                  const std::string& file_name,
+                                                  const DiscoveryConfig& discovery);
 
 }  // namespace rte

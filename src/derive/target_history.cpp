@@ -32,6 +32,9 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
   report_->slowlog_lost_this_poll = 0;
   if (poll.redis) {
     report_->last_success_wall = poll.at_wall;
+    if (auto role = poll.redis->info.Text("role")) {
+      report_->role = *role == "slave" ? "replica" : *role;
+    }
     report_->signals = DeriveSignals(*poll.redis, config());
     AdvanceSlowlog(*poll.redis, now);
     AdvanceStalls(*poll.redis);

@@ -36,6 +36,8 @@ struct LatencyFigures {
 struct TargetReport {
   TargetConfig config;
   bool up = false;
+  // "master" or "replica" (INFO replication) as last seen; empty until a poll succeeded.
+  std::string role;
   std::optional<PollError> last_error;  // why the newest poll failed; absent while up
   std::optional<double> last_success_wall;
   std::optional<double> poll_duration_seconds;

@@ -729,6 +729,95 @@ void ProcessFamilies(const FamilySink& out, const ProcessFigures& p) {
          p.start_time_seconds);
 }
 
+// What each target is (static or discovered, master or replica), and each discovery's health.
+void DiscoveryFamilies(const FamilySink& out, const Reports& reports,
+                       const std::vector<DiscoveryStatus>& discoveries) {
+  {
+    FamilyBuilder f(out, "target_info", MetricType::Gauge,
+                    "1 for every target polled, static or discovered: its address, its role "
+                    "(master or replica, from INFO replication; last known while down, empty "
+                    "before the first successful poll) and cluster (the discovery that found it; "
+                    "empty for static targets). Join on target: * on(target) "
+                    "group_left(cluster, role) redis_timeout_target_info.");
+    for (const auto& r : reports) {
+      f.Add(1, {T(*r),
+                {"address", r->config.endpoint.ToString()},
+                {"role", r->role},
+                {"cluster", r->config.cluster}});
+    }
+  }
+  const auto per_discovery = [&](const char* name, MetricType type, const char* help,
+                                 const std::function<double(const DiscoveryStatus&)>& pick) {
+    FamilyBuilder f(out, name, type, help);
+    for (const auto& d : discoveries) f.Add(pick(d), {{"discovery", d.name}});
+  };
+  per_discovery("discovery_targets", MetricType::Gauge,
+                "Targets the discovery yields now (cluster nodes, a sentinel master and its "
+                "replicas, the targets of the files). A drop to 0 with errors rising: the seeds, "
+                "sentinels or files are unreachable; the previous targets are kept.",
+                [](const DiscoveryStatus& d) { return d.targets; });
+  per_discovery("discovery_last_success_timestamp_seconds", MetricType::Gauge,
+                "Unix time of the discovery's last refresh that succeeded; 0 before the first. "
+                "Alert when time() minus this exceeds a few refresh_interval: the target list "
+                "is going stale and a failover would not be followed.",
+                [](const DiscoveryStatus& d) { return d.last_success_wall; });
+  per_discovery("discovery_errors_total", MetricType::Counter,
+                "Failed refreshes, sentinels that did not answer, target files that did not "
+                "read or parse, and discovered names that clash with another target. The log "
+                "(event=discovery_failed) says which and why.",
+                [](const DiscoveryStatus& d) { return d.errors_total; });
+  per_discovery("discovery_failovers_total", MetricType::Counter,
+                "Master changes the discovery saw: a cluster replica promoted, or the master a "
+                "sentinel majority names changed. Clients time out during one: correlate with "
+                "their errors.",
+                [](const DiscoveryStatus& d) { return d.failovers_total; });
+
+  const auto per_cluster = [&](const char* name, const char* help,
+                               const std::function<double(const ClusterHealth&)>& pick) {
+    FamilyBuilder f(out, name, MetricType::Gauge, help);
+    for (const auto& d : discoveries) {
+      if (d.cluster) f.Add(pick(*d.cluster), {{"cluster", d.name}});
+    }
+  };
+  per_cluster("cluster_state_ok",
+              "1 when the cluster node asked reports cluster_state:ok (CLUSTER INFO); 0: the "
+              "cluster refuses commands (CLUSTERDOWN) until slots are covered again.",
+              [](const ClusterHealth& h) { return h.state_ok ? 1 : 0; });
+  per_cluster("cluster_slots_uncovered",
+              "Hash slots (of 16384) not served by a master in good standing: keys in them "
+              "fail or wait. Non-zero: a master failed and no replica took over yet.",
+              [](const ClusterHealth& h) { return h.slots_uncovered; });
+  per_cluster("cluster_failover_in_progress",
+              "1 while a master flagged fail or fail? still holds slots, or the cluster state is "
+              "fail: clients wait cluster-node-timeout and time out. See /triage for the node.",
+              [](const ClusterHealth& h) { return h.failover_in_progress ? 1 : 0; });
+  {
+    FamilyBuilder f(out, "cluster_nodes", MetricType::Gauge,
+                    "Cluster nodes by state from CLUSTER NODES: ok, pfail (suspected by the node "
+                    "asked) or fail (the cluster agreed). Failed nodes stay listed as targets "
+                    "until removed with CLUSTER FORGET.");
+    for (const auto& d : discoveries) {
+      if (!d.cluster) continue;
+      f.Add(d.cluster->nodes_ok, {{"cluster", d.name}, {"state", "ok"}});
+      f.Add(d.cluster->nodes_pfail, {{"cluster", d.name}, {"state", "pfail"}});
+      f.Add(d.cluster->nodes_fail, {{"cluster", d.name}, {"state", "fail"}});
+    }
+  }
+  {
+    FamilyBuilder f(out, "sentinel_sentinels", MetricType::Gauge,
+                    "Sentinels by whether they name the master the majority names (agree), "
+                    "another one (disagree: a split view, failover decisions may stall) or did "
+                    "not answer (unreachable). Fewer than the quorum agreeing: no failover can "
+                    "be authorised.");
+    for (const auto& d : discoveries) {
+      if (!d.sentinel) continue;
+      f.Add(d.sentinel->agree, {{"cluster", d.name}, {"state", "agree"}});
+      f.Add(d.sentinel->disagree, {{"cluster", d.name}, {"state", "disagree"}});
+      f.Add(d.sentinel->unreachable, {{"cluster", d.name}, {"state", "unreachable"}});
+    }
+  }
+}
+
 }  // namespace
 
 void ReportCollector::ForEachFamily(const FamilySink& out) const {
@@ -792,6 +881,7 @@ void ReportCollector::ForEachFamily(const FamilySink& out) const {
   }
   RiskFamilies(out, reports);
   HealthFamilies(out, reports);
+  DiscoveryFamilies(out, reports, *store_.Discoveries());
   PoolFamilies(out, reports);
   MemoryFamilies(out, reports);
   SlowlogFamilies(out, reports);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "derive/discovery_health.h"
 #include "derive/target_report.h"
 #include "snapshot/kernel.h"
 
@@ -32,6 +33,16 @@ class ReportStore {
     std::lock_guard lock(mu_);
     return kernel_;
   }
+  // Every discovery's status, replacing the last list.
+  void PublishDiscoveries(std::vector<DiscoveryStatus> discoveries) {
+    auto list = std::make_shared<const std::vector<DiscoveryStatus>>(std::move(discoveries));
+    std::lock_guard lock(mu_);
+    discoveries_ = std::move(list);
+  }
+  std::shared_ptr<const std::vector<DiscoveryStatus>> Discoveries() const {
+    std::lock_guard lock(mu_);
+    return discoveries_;
+  }
   std::vector<std::shared_ptr<const TargetReport>> All() const {
     std::lock_guard lock(mu_);
     std::vector<std::shared_ptr<const TargetReport>> out;
@@ -44,6 +55,8 @@ class ReportStore {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const TargetReport>> reports_;
   std::shared_ptr<const KernelSnapshot> kernel_;
+  std::shared_ptr<const std::vector<DiscoveryStatus>> discoveries_ =
+      std::make_shared<const std::vector<DiscoveryStatus>>();
 };
 
 }  // namespace rte

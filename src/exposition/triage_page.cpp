@@ -54,6 +54,8 @@ h1{font-size:1.3em;margin:.2em 0}nav a{margin-right:1em}
 .target{background:var(--card);border:1px solid #8884;border-left:.5em solid var(--unk);
 border-radius:.4em;margin:1em 0;padding:.5em .8em}
 .target h2{font-size:1.2em;margin:.2em 0;word-break:break-all}
+.cluster{margin:1.5em 0 .5em;border-bottom:2px solid #8886}
+.cluster[data-failover=true] .state{background:var(--crit);color:#fff}
 .state{display:inline-block;padding:0 .4em;border-radius:.3em;font-size:.8em;
 vertical-align:middle;text-transform:uppercase}
 .target[data-state=down]{border-left-color:var(--crit)}
@@ -180,12 +182,38 @@ void RenderSlowlog(const TargetVerdict& t, double now_wall, std::string& html) {
   html += "</ul></div>";
 }
 
+// A discovery's heading over its targets: its type and health, a failover in progress first.
+void RenderClusterHeading(const TriageVerdict& verdict, const std::string& cluster,
+                          std::string& html) {
+  const ClusterVerdict* c = FindCluster(verdict, cluster);
+  const std::string name = Escape(cluster);
+  html += fmt::format(
+      "<section class=\"cluster\" data-cluster=\"{0}\" data-failover=\"{1}\">"
+      "<h2>{0}",
+      name, c != nullptr && c->failover_in_progress ? "true" : "false");
+  if (c != nullptr) {
+    html += " <span class=\"muted\">" + Escape(c->type) + "</span>";
+    if (c->failover_in_progress) html += " <span class=\"state\">failover in progress</span>";
+  }
+  html += "</h2>";
+  if (c != nullptr && !c->evidence.empty()) {
+    html += "<ul>";
+    for (const std::string& line : c->evidence) html += "<li>" + Escape(line) + "</li>";
+    html += "</ul>";
+  }
+  html += "</section>";
+}
+
 void RenderTarget(const TargetVerdict& t, double now_wall, std::string& html) {
   const std::string name = Escape(t.name);
+  std::string role;
+  if (!t.role.empty()) role = " <span class=\"muted\">" + Escape(t.role) + "</span>";
   html += fmt::format(
-      "<section class=\"target\" data-target=\"{0}\" data-state=\"{1}\" data-up=\"{2}\">"
-      "<h2>{0} <span class=\"state\">{1}</span></h2>",
-      name, TargetStateName(t.state), t.up ? "true" : "false");
+      "<section class=\"target\" data-target=\"{0}\" data-state=\"{1}\" data-up=\"{2}\" "
+      "data-cluster=\"{4}\" data-role=\"{5}\">"
+      "<h2>{0} <span class=\"state\">{1}</span>{3}</h2>",
+      name, TargetStateName(t.state), t.up ? "true" : "false", role, Escape(t.cluster),
+      Escape(t.role));
   RenderStatus(t, html);
 
   std::string items;
@@ -258,7 +286,14 @@ std::string RenderTriagePage(const TriageVerdict& verdict) {
         "<p>No target has been polled yet: the first poll has not finished, or the config "
         "has no targets.</p>";
   }
-  for (const TargetVerdict& t : verdict.targets) RenderTarget(t, verdict.generated_at, html);
+  const std::string* group = nullptr;
+  for (const TargetVerdict& t : verdict.targets) {
+    if (!t.cluster.empty() && (group == nullptr || *group != t.cluster)) {
+      RenderClusterHeading(verdict, t.cluster, html);
+    }
+    group = &t.cluster;
+    RenderTarget(t, verdict.generated_at, html);
+  }
   return html + "</body></html>\n";
 }
 

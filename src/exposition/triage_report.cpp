@@ -43,7 +43,8 @@ std::string CauseList(const std::vector<Cause>& causes) {
 double Seconds(const SlowlogEntry& e) { return static_cast<double>(e.duration_us) / 1e6; }
 
 void RenderTargetText(const TargetVerdict& t, double generated_at, std::string& out) {
-  out += fmt::format("\n{} ({}) - {}\n", t.name, t.address, Headline(t));
+  out += fmt::format("\n{} ({}{}) - {}\n", t.name, t.address, t.role.empty() ? "" : ", " + t.role,
+                     Headline(t));
   // The diagnosis first: when the target cannot be polled, why is what the reader acts on.
   if (t.not_serving != NotServing::kNone) {
     out += fmt::format("  not serving: {}\n", t.not_serving_detail);
@@ -108,6 +109,8 @@ nlohmann::json TargetJson(const TargetVerdict& t) {
   nlohmann::json j;
   j["name"] = t.name;
   j["address"] = t.address;
+  j["cluster"] = t.cluster;
+  j["role"] = t.role;
   j["state"] = TargetStateName(t.state);
   j["reachable"] = t.state != TargetState::kDown;
   j["up"] = t.up;
@@ -146,7 +149,19 @@ std::string RenderTriageText(const TriageVerdict& verdict) {
   std::string out =
       fmt::format("redis-timeout-exporter triage: {} target(s), {:.0f} s of samples, {}\n",
                   verdict.targets.size(), verdict.sampled_seconds, FormatUtc(verdict.generated_at));
-  for (const TargetVerdict& t : verdict.targets) RenderTargetText(t, verdict.generated_at, out);
+  const std::string* group = nullptr;
+  for (const TargetVerdict& t : verdict.targets) {
+    if (!t.cluster.empty() && (group == nullptr || *group != t.cluster)) {
+      out += fmt::format("\n== {} ==\n", t.cluster);
+      if (const ClusterVerdict* c = FindCluster(verdict, t.cluster)) {
+        out += fmt::format("{} discovery{}\n", c->type,
+                           c->failover_in_progress ? ": FAILOVER IN PROGRESS" : "");
+        for (const std::string& e : c->evidence) out += "  - " + e + "\n";
+      }
+    }
+    group = &t.cluster;
+    RenderTargetText(t, verdict.generated_at, out);
+  }
   out += fmt::format("\nexit code {} (0 ok, 1 warn, 2 critical, 3 unreachable or not serving)\n",
                      verdict.exit_code);
   return out;
@@ -161,6 +176,13 @@ std::string RenderTriageJson(const TriageVerdict& verdict) {
   for (TargetState s : kTargetStates) doc["counts"][TargetStateName(s)] = verdict.Count(s);
   doc["targets"] = nlohmann::json::array();
   for (const TargetVerdict& t : verdict.targets) doc["targets"].push_back(TargetJson(t));
+  doc["clusters"] = nlohmann::json::array();
+  for (const ClusterVerdict& c : verdict.clusters) {
+    doc["clusters"].push_back({{"name", c.name},
+                               {"type", c.type},
+                               {"failover_in_progress", c.failover_in_progress},
+                               {"evidence", c.evidence}});
+  }
   // Messages and slowlog commands come from the network and may hold bytes that are not UTF-8;
   // they must not make the whole report throw.
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

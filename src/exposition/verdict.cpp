@@ -68,6 +68,8 @@ TargetVerdict Judge(const TargetReport& r, const VerdictInput& input) {
   t.error = r.last_error;
   t.last_success_wall = r.last_success_wall;
   t.poll_interval = r.config.poll_interval;
+  t.cluster = r.config.cluster;
+  t.role = r.role;
   if (r.last_success_wall) {
     t.data_age_seconds = std::max(0.0, input.generated_at - *r.last_success_wall);
     t.stale = r.up && *t.data_age_seconds >
@@ -120,8 +122,12 @@ TriageVerdict BuildVerdict(const VerdictInput& input) {
   for (const auto& r : input.reports) {
     if (r) v.targets.push_back(Judge(*r, input));
   }
+  for (const DiscoveryStatus& d : input.discoveries) {
+    v.clusters.push_back(JudgeCluster(d, input.generated_at));
+  }
   std::stable_sort(v.targets.begin(), v.targets.end(),
                    [](const TargetVerdict& a, const TargetVerdict& b) {
+                     if (a.cluster != b.cluster) return a.cluster < b.cluster;
                      const double ba = Badness(a), bb = Badness(b);
                      if (ba != bb) return ba > bb;
                      return a.name < b.name;
@@ -131,6 +137,57 @@ TriageVerdict BuildVerdict(const VerdictInput& input) {
     v.exit_code = std::max(v.exit_code, ExitCodeOf(t.state));
   }
   return v;
+}
+
+ClusterVerdict JudgeCluster(const DiscoveryStatus& d, double now) {
+  ClusterVerdict c;
+  c.name = d.name;
+  c.type = d.type;
+  if (d.cluster) {
+    const ClusterHealth& h = *d.cluster;
+    c.failover_in_progress = h.failover_in_progress;
+    c.evidence.push_back(h.state_ok ? "cluster_state ok"
+                                    : "cluster_state fail: the cluster refuses commands "
+                                      "(CLUSTERDOWN) until every slot is served");
+    if (h.slots_uncovered > 0) {
+      c.evidence.push_back(fmt::format("{} of {} hash slots not served by a healthy master",
+                                       h.slots_uncovered, kClusterSlots));
+    }
+    c.evidence.push_back(
+        fmt::format("nodes: {} ok, {} pfail, {} fail", h.nodes_ok, h.nodes_pfail, h.nodes_fail));
+    for (const std::string& m : h.failing_masters) {
+      c.evidence.push_back(fmt::format(
+          "failover in progress: master {} is flagged failing and still holds slots; its "
+          "clients wait cluster-node-timeout until a replica takes over",
+          m));
+    }
+  }
+  if (d.sentinel) {
+    const SentinelHealth& h = *d.sentinel;
+    c.evidence.push_back(
+        fmt::format("sentinels: {} agree on master {}, {} disagree, {} unreachable", h.agree,
+                    h.master ? h.master->host + ":" + std::to_string(h.master->port) : "(none)",
+                    h.disagree, h.unreachable));
+  }
+  if (d.failovers_total > 0) {
+    c.evidence.push_back(
+        fmt::format("{:.0f} failover(s) seen since the exporter started", d.failovers_total));
+  }
+  if (d.last_success_wall > 0) {
+    c.evidence.push_back(fmt::format("{} target(s) found, last refresh {} ago", d.targets,
+                                     FormatAge(now - d.last_success_wall)));
+  } else {
+    c.evidence.push_back("no refresh has succeeded yet");
+  }
+  if (!d.last_error.empty()) c.evidence.push_back("last error: " + d.last_error);
+  return c;
+}
+
+const ClusterVerdict* FindCluster(const TriageVerdict& verdict, const std::string& name) {
+  for (const ClusterVerdict& c : verdict.clusters) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
 }
 
 std::string FormatUtc(double unix_seconds) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "derive/discovery_health.h"
 #include "derive/target_report.h"
 
 namespace rte {
@@ -41,6 +42,8 @@ struct CauseVerdict {
 struct TargetVerdict {
   std::string name;
   std::string address;  // the configured endpoint: host:port or unix://path, no credentials
+  std::string cluster;  // the discovery that found it; empty for a static target
+  std::string role;     // master or replica as last seen; empty before a successful poll
   TargetState state = TargetState::kUnknown;
   bool up = false;  // the newest poll succeeded
   std::optional<double> max_risk;
@@ -64,10 +67,20 @@ struct TargetVerdict {
   std::vector<SlowlogEntry> recent_slowlog;
 };
 
+// A cluster or sentinel group (a discovery) as a heading over its targets.
+struct ClusterVerdict {
+  std::string name;
+  std::string type;  // cluster, sentinel, file
+  // A failover is under way or the cluster refuses commands: its clients time out now.
+  bool failover_in_progress = false;
+  std::vector<std::string> evidence;  // cluster_state, slots, nodes, sentinels, last refresh
+};
+
 struct TriageVerdict {
-  double generated_at = 0;             // Unix seconds
-  double sampled_seconds = 0;          // how long the triage run sampled; 0 for the daemon's page
-  std::vector<TargetVerdict> targets;  // worst first
+  double generated_at = 0;               // Unix seconds
+  double sampled_seconds = 0;            // how long the triage run sampled; 0 for the daemon's page
+  std::vector<TargetVerdict> targets;    // grouped by cluster (static first), worst first in each
+  std::vector<ClusterVerdict> clusters;  // by name
   std::array<int, kTargetStates.size()> counts{};  // targets per state, indexed by TargetState
   int exit_code = 0;
   int Count(TargetState state) const { return counts[static_cast<size_t>(state)]; }
@@ -75,6 +88,7 @@ struct TriageVerdict {
 
 struct VerdictInput {
   std::vector<std::shared_ptr<const TargetReport>> reports;
+  std::vector<DiscoveryStatus> discoveries;
   double generated_at = 0;  // Unix seconds; data ages are measured against it
   double sampled_seconds = 0;
   // Set by the triage run: the targets no poll reached during it, the only ones down there. A
@@ -84,8 +98,14 @@ struct VerdictInput {
   std::optional<std::vector<std::string>> never_reached;
 };
 
-// Worst first: down targets, then by highest risk (unjudged last); ties by name.
+// Grouped by cluster (static targets first), then worst first: down targets, then by highest
+// risk (unjudged last); ties by name.
 TriageVerdict BuildVerdict(const VerdictInput& input);
+
+// The heading of a discovery's targets: its health in words.
+ClusterVerdict JudgeCluster(const DiscoveryStatus& discovery, double now);
+// The ClusterVerdict of `name` in `verdict`, or null.
+const ClusterVerdict* FindCluster(const TriageVerdict& verdict, const std::string& name);
 
 // "2023-11-14 22:13:20 UTC".
 std::string FormatUtc(double unix_seconds);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "derive/discovery_health.h"
 #include "derive/target_history.h"
 #include "exposition/collector.h"
 #include "fixtures.h"
@@ -145,6 +146,7 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   // A target that answers while it loads its dataset: not serving, with the progress.
   TargetConfig loading_config;
   loading_config.name = "cache-3";
+  loading_config.cluster = "orders";  // found by a discovery
   TargetHistory loading(loading_config, /*local=*/false);
   PollResult loading_poll = FixturePoll(105'000'000'000, 1795687100.25);
   loading_poll.redis->info.fields["loading"] = "1";
@@ -152,6 +154,28 @@ TEST_CASE("metrics from recorded fixtures match the golden file", "[golden]") {
   loading_poll.redis->info.fields["loading_eta_seconds"] = "12";
   loading_poll.probe.ping_refusal = ServerRefusal::kLoading;
   store.Publish(std::make_shared<const TargetReport>(loading.Advance(loading_poll, nullptr)));
+
+  // Two discoveries: a cluster while a killed master is suspected (recorded), and a sentinel
+  // group with one sentinel unreachable.
+  DiscoveryStatus cluster;
+  cluster.name = "orders";
+  cluster.type = "cluster";
+  cluster.targets = 6;
+  cluster.last_success_wall = 1795687100.25;
+  cluster.errors_total = 1;
+  cluster.failovers_total = 1;
+  auto nodes = ParseClusterNodes(ReadFixture("discovery/cluster_nodes_suspected.txt"));
+  REQUIRE(nodes.ok());
+  cluster.cluster = AssessCluster(nodes.value(), "ok");
+  DiscoveryStatus sentinel;
+  sentinel.name = "sessions";
+  sentinel.type = "sentinel";
+  sentinel.targets = 2;
+  sentinel.last_success_wall = 1795687100.25;
+  sentinel.errors_total = 3;
+  sentinel.sentinel = SentinelHealth{2, 0, 1, HostPort{"10.0.1.5", 6379}};
+  store.PublishDiscoveries({cluster, sentinel});
+
   const std::string actual = RenderMetrics(ReportCollector(store, status));
   const std::string golden_path = std::string(RTE_GOLDEN_DIR) + "/metrics_from_fixtures.txt";
   if (std::getenv("UPDATE_GOLDEN") != nullptr) {

@@ -21,6 +21,7 @@ constexpr auto kStopWait = std::chrono::seconds(1);
 struct Entry {
   std::uint64_t read_number;
   Result<std::string> secret;
+  bool added = false;  // by Add(): kept by Prime
 };
 
 // The file's secret read now, on the calling thread.
@@ -55,7 +56,7 @@ struct SecretCache::State {
       std::lock_guard lock(mu);
       auto it = files.find(file);
       if (it == files.end() || it->second.read_number > read_number) continue;
-      it->second = {read_number, std::move(secret)};
+      it->second = {read_number, std::move(secret), it->second.added};
     }
   }
 };
@@ -86,15 +87,40 @@ void SecretCache::Prime(const std::vector<TargetConfig>& targets) {
   for (const std::string& file : wanted) read.emplace(file, ReadFileSecret(file));
   std::lock_guard lock(state_->mu);
   std::map<std::string, Entry> files;
+  for (auto& [file, entry] : state_->files) {
+    if (entry.added && !read.contains(file)) files.emplace(file, std::move(entry));
+  }
   for (auto& [file, secret] : read) {
     auto kept = state_->files.find(file);
     if (kept != state_->files.end() && kept->second.read_number > read_number) {
       files.emplace(file, std::move(kept->second));
     } else {
-      files.emplace(file, Entry{read_number, std::move(secret)});
+      const bool added = kept != state_->files.end() && kept->second.added;
+      files.emplace(file, Entry{read_number, std::move(secret), added});
     }
   }
   state_->files = std::move(files);
+}
+
+void SecretCache::Add(const std::vector<SecretSource>& sources) {
+  std::set<std::string> wanted;
+  {
+    std::lock_guard lock(state_->mu);
+    for (const SecretSource& s : sources) {
+      auto it = state_->files.find(s.file);
+      if (it != state_->files.end()) {
+        it->second.added = true;
+      } else if (!s.file.empty()) {
+        wanted.insert(s.file);
+      }
+    }
+  }
+  for (const std::string& file : wanted) {
+    Result<std::string> secret = ReadFileSecret(file);
+    std::lock_guard lock(state_->mu);
+    const std::uint64_t read_number = ++state_->reads_started;
+    state_->files.insert_or_assign(file, Entry{read_number, std::move(secret), true});
+  }
 }
 
 void SecretCache::Refresh() { state_->Refresh(); }

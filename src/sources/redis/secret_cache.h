@@ -28,6 +28,9 @@ class SecretCache {
   // Reads every password_file of `targets` now, on the calling thread (never an event loop's),
   // and watches exactly these files from then on.
   void Prime(const std::vector<TargetConfig>& targets);
+  // Also reads (on the calling thread) and watches `sources` not watched yet: secrets of
+  // targets found later (a file discovery's, a sentinel's). They stay watched across Prime.
+  void Add(const std::vector<SecretSource>& sources);
   // Reads the watched files again now, on the calling thread. The worker calls it.
   void Refresh();
   // Thread-safe, reads no file: the secret as last read (ReadSecret's value or error; an
