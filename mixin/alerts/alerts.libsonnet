@@ -1,7 +1,8 @@
 // The alerts: one warning and one critical per cause, plus the exporter's and the targets'
-// health. Each alert's `for:` comes from _config.alertFor, its runbook_url from
-// _config.runbookBase, and the one rule that selects on the scrape job from
-// _config.exporterSelector (config.libsonnet). One runbook per alert: docs/runbooks/<name>.md.
+// health, and that of the discovered Redis Clusters and Sentinels (cause `cluster`). Each
+// alert's `for:` comes from _config.alertFor, its runbook_url from _config.runbookBase, and the
+// one rule that selects on the scrape job from _config.exporterSelector (config.libsonnet).
+// One runbook per alert: docs/runbooks/<name>.md.
 {
   local alert(name, rule) = { alert: name } + rule + {
     [if std.objectHas($._config.alertFor, name) then 'for']: $._config.alertFor[name],
@@ -16,6 +17,16 @@
                         "\"redis_timeout_large_payload_rtt_seconds{target='%s',instance='%s'}\" " +
                         '$labels.target $labels.instance | query }}{{ . | first | value | ' +
                         'humanizeDuration }}{{ else }}unknown{{ end }}',
+
+  // One count of a labelled family, by name: range over a query would list the states in no
+  // fixed order.
+  local countOf(family, label, state) = '{{ with printf "' + family + "{cluster='%s',instance='%s'," +
+                                        label + "='" + state + "'}\" $labels.cluster $labels.instance | " +
+                                        'query }}{{ . | first | value | printf "%.0f" }}{{ else }}unknown{{ ' +
+                                        'end }}',
+  local clusterNodes = 'Nodes ok ' + countOf('redis_timeout_cluster_nodes', 'state', 'ok') +
+                       ', pfail ' + countOf('redis_timeout_cluster_nodes', 'state', 'pfail') +
+                       ', fail ' + countOf('redis_timeout_cluster_nodes', 'state', 'fail'),
 
   prometheusAlerts+:: {
     groups+: [{
@@ -132,6 +143,122 @@
                          'negative: already expired). After that every client that verifies ' +
                          'certificates refuses to connect. Renew it and make Redis load it (CONFIG SET ' +
                          'tls-cert-file, or the provider\'s rotation).',
+            triage_url: 'http://{{ $labels.instance }}/triage',
+          },
+        }),
+        // The exporter itself out of descriptors: polls fail at connect (every target of this
+        // exporter looks unreachable) or scrapes are not accepted. Any occurrence is news.
+        alert('RedisTimeoutExporterOutOfFileDescriptors', {
+          expr: 'rate(redis_timeout_fd_exhausted_total[5m]) > 0',
+          labels: {
+            severity: 'warning',
+            cause: 'exporter',
+          },
+          annotations: {
+            summary: 'redis-timeout-exporter {{ $labels.instance }} ran out of file descriptors ' +
+                     '({{ $labels.operation }})',
+            description: 'The exporter on {{ $labels.instance }} hit EMFILE/ENFILE {{ with printf ' +
+                         "\"increase(redis_timeout_fd_exhausted_total{instance='%s',operation='%s'}[5m])\" " +
+                         '$labels.instance $labels.operation | query }}{{ . | first | value | printf ' +
+                         '"%.0f" }}{{ else }}some{{ end }} time(s) in the last 5 minutes while {{ if eq ' +
+                         '$labels.operation "connect" }}opening a connection to Redis: those polls fail at ' +
+                         'stage connect, and its targets look unreachable{{ else }}accepting a web ' +
+                         'connection: scrapes and /triage wait or fail{{ end }}. Descriptors open {{ with ' +
+                         "printf \"process_open_fds{instance='%s'}\" $labels.instance | query }}{{ . | " +
+                         'first | value | printf "%.0f" }}{{ else }}unknown{{ end }} of a limit of {{ with ' +
+                         "printf \"process_max_fds{instance='%s'}\" $labels.instance | query }}{{ . | first " +
+                         '| value | printf "%.0f" }}{{ else }}unknown{{ end }}.',
+          },
+        }),
+        // A discovery that cannot refresh keeps its last targets: new nodes and failovers go
+        // unseen. Errors alone are not enough (one seed or sentinel down among several is
+        // normal); 90 s without a success is three default refresh intervals.
+        alert('RedisTimeoutDiscoveryFailing', {
+          expr: |||
+            increase(redis_timeout_discovery_errors_total[5m]) > 0
+            and on (job, instance, discovery)
+            (time() - redis_timeout_discovery_last_success_timestamp_seconds) > 90
+          |||,
+          labels: {
+            severity: 'warning',
+            cause: 'exporter',
+          },
+          annotations: {
+            summary: 'redis-timeout-exporter {{ $labels.instance }}: discovery {{ $labels.discovery }} ' +
+                     'cannot refresh',
+            description: 'Discovery {{ $labels.discovery }} on {{ $labels.instance }} failed {{ printf ' +
+                         '"%.0f" $value }} time(s) in the last 5 minutes and {{ with printf ' +
+                         "\"redis_timeout_discovery_last_success_timestamp_seconds{discovery='%s',instance='%s'} > 0\" " +
+                         '$labels.discovery $labels.instance | query }}last succeeded {{ . | first | value ' +
+                         '| humanizeTimestamp }}{{ else }}has never succeeded{{ end }}. It keeps the {{ with ' +
+                         "printf \"redis_timeout_discovery_targets{discovery='%s',instance='%s'}\" " +
+                         '$labels.discovery $labels.instance | query }}{{ . | first | value | printf ' +
+                         '"%.0f" }}{{ else }}unknown number of{{ end }} target(s) it last found: new nodes, ' +
+                         'removed nodes and failovers are not followed. The exporter log says why ' +
+                         '(event=discovery_failed discovery={{ $labels.discovery }}).',
+          },
+        }),
+        alert('RedisTimeoutClusterDown', {
+          expr: 'redis_timeout_cluster_state_ok == 0',
+          labels: {
+            severity: 'critical',
+            cause: 'cluster',
+          },
+          annotations: {
+            summary: 'Redis Cluster {{ $labels.cluster }} is down (cluster_state:fail)',
+            description: 'CLUSTER INFO of Redis Cluster {{ $labels.cluster }} (asked by the exporter on ' +
+                         '{{ $labels.instance }}) has reported cluster_state:fail for a minute: the ' +
+                         'cluster refuses commands (CLUSTERDOWN) for {{ with printf ' +
+                         "\"redis_timeout_cluster_slots_uncovered{cluster='%s',instance='%s'}\" " +
+                         '$labels.cluster $labels.instance | query }}{{ . | first | value | printf "%.0f" ' +
+                         '}}{{ else }}an unknown number of{{ end }} of 16384 slots not covered by a healthy ' +
+                         'master, or for all of them when it lost the majority of its masters. ' +
+                         clusterNodes + '.',
+            triage_url: 'http://{{ $labels.instance }}/triage',
+          },
+        }),
+        // cluster-node-timeout (15 s by default) plus the replicas' election: a failover that
+        // lasts longer than one default evaluation interval is one clients are waiting on.
+        alert('RedisTimeoutClusterFailoverInProgress', {
+          expr: 'redis_timeout_cluster_failover_in_progress == 1',
+          labels: {
+            severity: 'warning',
+            cause: 'cluster',
+          },
+          annotations: {
+            summary: 'Redis Cluster {{ $labels.cluster }}: failover in progress, clients are waiting',
+            description: 'In Redis Cluster {{ $labels.cluster }} (seen by the exporter on {{ ' +
+                         '$labels.instance }}) a master flagged fail or fail? still holds slots, or ' +
+                         'cluster_state is fail: clients of those slots wait cluster-node-timeout and ' +
+                         'time out until a replica takes over. ' + clusterNodes +
+                         '; slots not covered {{ with printf ' +
+                         "\"redis_timeout_cluster_slots_uncovered{cluster='%s',instance='%s'}\" " +
+                         '$labels.cluster $labels.instance | query }}{{ . | first | value | printf "%.0f" ' +
+                         '}}{{ else }}unknown{{ end }}. Lasting more than a few cluster-node-timeouts, the ' +
+                         'failed master has no replica able to take over.',
+            triage_url: 'http://{{ $labels.instance }}/triage',
+          },
+        }),
+        // During a Sentinel failover the sentinels disagree for a few seconds; for 2 minutes it
+        // is a split view or sentinels down, and the next failover may not reach a quorum.
+        alert('RedisTimeoutSentinelsDisagree', {
+          expr: 'sum without (state) (redis_timeout_sentinel_sentinels{state=~"disagree|unreachable"}) > 0',
+          labels: {
+            severity: 'warning',
+            cause: 'cluster',
+          },
+          annotations: {
+            summary: 'Sentinel {{ $labels.cluster }}: {{ printf "%.0f" $value }} sentinel(s) disagree ' +
+                     'or are unreachable',
+            description: 'Of the sentinels of {{ $labels.cluster }} asked by the exporter on {{ ' +
+                         '$labels.instance }}, ' +
+                         countOf('redis_timeout_sentinel_sentinels', 'state', 'agree') + ' agree, ' +
+                         countOf('redis_timeout_sentinel_sentinels', 'state', 'disagree') + ' disagree and ' +
+                         countOf('redis_timeout_sentinel_sentinels', 'state', 'unreachable') +
+                         ' unreachable (agree: they name the same master as the majority). Sentinels that name ' +
+                         'another master, or do not answer, weaken the quorum: the next failover may ' +
+                         'not happen, and clients that ask a disagreeing sentinel connect to the wrong ' +
+                         'master.',
             triage_url: 'http://{{ $labels.instance }}/triage',
           },
         }),

@@ -23,7 +23,7 @@ METRICS_DOC = "docs/metrics.md"
 RUNBOOK_BASE = "https://github.com/redis-timeout-exporter/redis-timeout-exporter/blob/main/docs/runbooks/"
 
 CAUSES = ["pool", "network", "memory", "slowlog", "backlog"]
-HEALTH_CAUSES = ["exporter", "target"]
+HEALTH_CAUSES = ["exporter", "target", "cluster"]
 SEVERITY_RECEIVER = {"critical": "pager", "warning": "chat"}
 # Labels Prometheus adds to every scraped series.
 SCRAPE_LABELS = {"job", "instance"}
@@ -270,6 +270,8 @@ def instances(root):
             out.append(labels)
             if "target" in labels:
                 out.append(dict(labels, target=labels["target"] + "-other"))
+            if "cluster" in labels:
+                out.append(dict(labels, cluster=labels["cluster"] + "-other"))
     return out
 
 
@@ -297,7 +299,15 @@ def check_inhibition(root):
         fail.add(f"{n}: no firing unit test to take its labels from")
 
     def expected(s, t):
-        if s is t or s.get("target") != t.get("target") or "target" not in s:
+        if s is t:
+            return False
+        # A cluster's critical (RedisTimeoutClusterDown) silences the warnings of the same cluster
+        # and cause (failover in progress), never another cluster's.
+        if "target" not in s and "cluster" in s:
+            return ("target" not in t and s.get("cluster") == t.get("cluster")
+                    and s["cause"] == t["cause"]
+                    and s["severity"] == "critical" and t["severity"] == "warning")
+        if s.get("target") != t.get("target") or "target" not in s:
             return False
         sc, tc = s["cause"], t["cause"]
         # A critical silences the same target's warnings of its own cause (for cause `target`,
@@ -357,8 +367,11 @@ def check_routes(root):
     for r in am["route"].get("routes", []):
         if any("RedisTimeout" in m for m in r.get("matchers", [])):
             group_by = r.get("group_by", group_by)
-    if sorted(group_by or []) != ["alertname", "target"]:
-        fail.add(f"the RedisTimeout alerts are grouped by {group_by}, want [alertname, target]")
+    # One group per alert and Redis target, cluster (ClusterDown, failover, Sentinel) or
+    # discovery: each of them carries at most one of the three.
+    if sorted(group_by or []) != ["alertname", "cluster", "discovery", "target"]:
+        fail.add(f"the RedisTimeout alerts are grouped by {group_by}, "
+                 "want [alertname, target, cluster, discovery]")
 
     cases = []
     for name, sets in sorted(firing_label_sets(root).items()):

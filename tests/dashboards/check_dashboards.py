@@ -517,8 +517,8 @@ MUTATIONS = [
     ("no target variable", "no `target` template variable",
      lambda d: d["templating"].update(list=[v for v in d["templating"]["list"]
                                             if v["name"] != "target"])),
-    ("unknown variable", "unknown variable $cluster",
-     lambda d: mutate_expr(d, lambda e: e.replace('target=~"$target"', 'target=~"$target", cluster="$cluster"', 1))),
+    ("unknown variable", "unknown variable $shard",
+     lambda d: mutate_expr(d, lambda e: e.replace('target=~"$target"', 'target=~"$target", shard="$shard"', 1))),
 ]
 
 

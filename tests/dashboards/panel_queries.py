@@ -15,6 +15,9 @@ Usage:
       --job REGEX             value of $job, the fleet dashboard's exporter job(s) (default .+:
                               every job; Grafana's "All" lists the jobs that have
                               redis_timeout_exporter_build_info)
+      --cluster NAME          value of $cluster, the fleet dashboard's discovery (cluster, sentinel,
+                              file); repeat for several; omit for "All" (.*, its custom all value,
+                              which also matches the static targets' empty cluster label)
 
 Without dashboard files it reads every dashboards/*.json of this repository. Each output line is
 one query target of one panel:
@@ -86,10 +89,11 @@ def substitute(expr, values):
 
 
 def variable_values(datasource="prometheus", targets=(), rate_interval="1m", interval="15s",
-                    range_="1h", job=".+"):
+                    range_="1h", job=".+", clusters=()):
     return {
         "datasource": datasource,
         "target": multi_value(list(targets), ".+"),
+        "cluster": multi_value(list(clusters), ".*"),
         "job": job,
         "instance": ".+",
         "__rate_interval": rate_interval,
@@ -107,10 +111,11 @@ def main(argv):
     parser.add_argument("--interval", default="15s")
     parser.add_argument("--range", dest="range_", default="1h")
     parser.add_argument("--job", default=".+")
+    parser.add_argument("--cluster", action="append", default=[])
     args = parser.parse_args(argv)
 
     values = variable_values(args.datasource, args.target, args.rate_interval, args.interval,
-                             args.range_, args.job)
+                             args.range_, args.job, args.cluster)
     status = 0
     for path in args.dashboards or default_dashboard_files():
         with open(path, encoding="utf-8") as f:
