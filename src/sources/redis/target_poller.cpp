@@ -17,8 +17,9 @@ constexpr int kMaxBackoffPolls = 10;
 const char* const kConfigKeys[] = {
     "maxclients",      "maxmemory",   "maxmemory-policy",         "slowlog-log-slower-than",
     "slowlog-max-len", "tcp-backlog", "latency-monitor-threshold"};
-const char* const kInfoSections[] = {"server", "clients",    "memory",       "persistence",
-                                     "stats",  "errorstats", "commandstats", "keyspace"};
+const char* const kInfoSections[] = {"server",       "clients",  "memory",
+                                     "persistence",  "stats",    "errorstats",
+                                     "commandstats", "keyspace", "replication"};
 
 std::string Quote(const std::string& s) {
   std::string out = "\"";
