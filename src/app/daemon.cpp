@@ -111,8 +111,9 @@ Status Daemon::Start() {
   status_.shard_targets = KeepShardTargets(config.value(), options_.shard);
   status_.config_last_reload_successful = true;
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
-  spdlog::info("event=config_loaded file={} targets={} shard={}/{}", options_.config_file,
-               config.value().targets.size(), options_.shard.index, options_.shard.count);
+  spdlog::info("event=config_loaded file={} targets={} discoveries={} shard={}/{}",
+               options_.config_file, config.value().targets.size(), config.value().discovery.size(),
+               options_.shard.index, options_.shard.count);
   poll_loop_.Apply(std::move(config.value()));
   poll_loop_.Start();
   http_.Start();
@@ -169,8 +170,8 @@ Status Daemon::Reload() {
   status_.shard_targets = KeepShardTargets(config.value(), options_.shard);
   status_.config_last_reload_successful = true;
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
-  spdlog::info("event=config_reloaded file={} targets={}", options_.config_file,
-               config.value().targets.size());
+  spdlog::info("event=config_reloaded file={} targets={} discoveries={}", options_.config_file,
+               config.value().targets.size(), config.value().discovery.size());
   ApplyFileLimit(config.value().targets.size());
   poll_loop_.Apply(std::move(config.value()));
   return Status::Ok();

@@ -99,3 +99,50 @@ TEST_CASE("triage exit codes: healthy 0, unreachable 3, bad flags 64", "[triage]
   CHECK(RunExporter({"triage", "--output=yaml", "--address=127.0.0.1:1"}).exit_code == 64);
   CHECK(RunExporter({"triage"}).exit_code == 64);
 }
+
+TEST_CASE("triage covers discovered targets, grouped by cluster", "[triage][discovery]") {
+  RedisServer fixed;
+  RedisServer found_a;
+  RedisServer found_b;
+  TempDir dir;
+  {
+    std::ofstream out(dir.path() + "/fleet-1.yaml");
+    out << "- address: '" << found_a.address() << "'\n"
+        << "- {name: named, address: '" << found_b.address() << "'}\n";
+  }
+  const std::string config = dir.path() + "/triage.yaml";
+  {
+    std::ofstream out(config);
+    out << "targets:\n  - {name: fixed, address: '" << fixed.address() << "'}\n"
+        << "discovery:\n  - {type: file, name: fleet, files: ['fleet-*.yaml']}\n";
+  }
+  const ExporterRun text = Triage({"--config.file=" + config});
+  INFO(text.stdout_text << text.stderr_text);
+  CHECK(text.exit_code == 0);
+  // The static target first, under no heading; then the discovery's heading and its targets.
+  const auto fixed_at = text.stdout_text.find("\nfixed (");
+  const auto heading_at = text.stdout_text.find("\n== fleet ==\nfile discovery\n");
+  const auto found_at = text.stdout_text.find("\nfleet-" + found_a.address() + " (");
+  const auto named_at = text.stdout_text.find("\nnamed (");
+  REQUIRE(fixed_at != std::string::npos);
+  REQUIRE(heading_at != std::string::npos);
+  REQUIRE(found_at != std::string::npos);
+  REQUIRE(named_at != std::string::npos);
+  CHECK(fixed_at < heading_at);
+  CHECK(heading_at < found_at);
+  CHECK(heading_at < named_at);
+  CHECK_THAT(text.stdout_text, Catch::Contains("2 target(s) found, last refresh"));
+
+  const ExporterRun json = Triage({"--config.file=" + config, "--output=json"});
+  INFO(json.stdout_text << json.stderr_text);
+  const auto doc = nlohmann::json::parse(json.stdout_text);
+  REQUIRE(doc["targets"].size() == 3);
+  for (const auto& t : doc["targets"]) {
+    CHECK(t["cluster"] == (t["name"] == "fixed" ? "" : "fleet"));
+    CHECK(t["role"] == "master");
+  }
+  REQUIRE(doc["clusters"].size() == 1);
+  CHECK(doc["clusters"][0]["name"] == "fleet");
+  CHECK(doc["clusters"][0]["type"] == "file");
+  CHECK(doc["clusters"][0]["failover_in_progress"] == false);
+}

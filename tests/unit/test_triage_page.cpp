@@ -342,3 +342,44 @@ TEST_CASE("triage page with no targets says so", "[triage]") {
   CHECK_THAT(html, Catch::Contains("0 targets: 0 critical, 0 warn, 0 ok") &&
                        Catch::Contains("No target has been polled yet"));
 }
+
+TEST_CASE("targets are grouped by cluster under a heading with its health",
+          "[triage_page][discovery]") {
+  auto worst_static = MakeReport("static-bad", {{Cause::kPool, 0.9}});
+  auto calm_static = MakeReport("static-ok", {{Cause::kPool, 0.1}});
+  auto node_down = MakeReport("orders-127.0.0.1:7001", {}, /*up=*/false);
+  node_down->config.cluster = "orders";
+  node_down->role = "master";
+  auto node_ok = MakeReport("orders-127.0.0.1:7000", {{Cause::kPool, 0.0}});
+  node_ok->config.cluster = "orders";
+  node_ok->role = "replica";
+  DiscoveryStatus orders;
+  orders.name = "orders";
+  orders.type = "cluster";
+  orders.targets = 2;
+  orders.last_success_wall = kNow - 1;
+  orders.cluster = ClusterHealth{};
+  orders.cluster->state_ok = true;
+  orders.cluster->slots_uncovered = 0;
+  orders.cluster->nodes_ok = 1;
+  orders.cluster->nodes_pfail = 1;
+  orders.cluster->failover_in_progress = true;
+  orders.cluster->failing_masters = {"127.0.0.1:7001"};
+  VerdictInput input;
+  input.reports = {node_ok, worst_static, node_down, calm_static};
+  input.discoveries = {orders};
+  input.generated_at = kNow;
+  const std::string html = RenderTriagePage(BuildVerdict(input));
+  // Static targets first (worst first), then the cluster's heading, then its targets.
+  CHECK(TargetOrder(html) == std::vector<std::string>{"static-bad", "static-ok",
+                                                      "orders-127.0.0.1:7001",
+                                                      "orders-127.0.0.1:7000"});
+  const size_t heading = html.find(
+      "<section class=\"cluster\" data-cluster=\"orders\" "
+      "data-failover=\"true\">");
+  REQUIRE(heading != std::string::npos);
+  CHECK(heading > html.find("data-target=\"static-ok\""));
+  CHECK(heading < html.find("data-target=\"orders-127.0.0.1:7001\""));
+  CHECK_THAT(html, Catch::Contains("failover in progress: master 127.0.0.1:7001"));
+  CHECK_THAT(Card(html, "orders-127.0.0.1:7000"), Catch::Contains("data-role=\"replica\""));
+}
