@@ -37,8 +37,10 @@ std::function<bool(const MetricsText&)> SentinelsCounted(double agree, double di
                                                          double unreachable) {
   return [=](const MetricsText& m) {
     auto count = [&](const char* state) {
-      return m.Value("redis_timeout_sentinel_sentinels",
-                     {{"cluster", kDiscovery}, {"state", state}});
+      // A state with no sentinel may be left out rather than shown as 0.
+      return m
+          .Value("redis_timeout_sentinel_sentinels", {{"cluster", kDiscovery}, {"state", state}})
+          .value_or(0);
     };
     return count("agree") == agree && count("disagree") == disagree &&
            count("unreachable") == unreachable;
