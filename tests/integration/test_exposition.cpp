@@ -402,6 +402,8 @@ targets:
   - name: gone
     address: 127.0.0.1:${closed_port}
     connect_timeout: 200ms
+discovery:
+  - {type: file, name: fleet, files: [/nonexistent/targets.d/*.yaml]}
 )";
 
 std::set<std::string> FamilyNames(const MetricsText& m) {
@@ -440,7 +442,11 @@ TEST_CASE("exposition: a live /metrics with every family passes promtool check m
         "redis_timeout_loading_progress_ratio", "redis_timeout_loading_eta_seconds",
         "redis_timeout_tls_handshake_duration_seconds",  // a rediss:// target
         "redis_timeout_tls_certificate_expiry_timestamp_seconds",
-        "redis_timeout_tls_insecure_skip_verify"}) {
+        "redis_timeout_tls_insecure_skip_verify",
+        // a Redis Cluster or Sentinel discovery ([discovery] tests)
+        "redis_timeout_cluster_state_ok", "redis_timeout_cluster_slots_uncovered",
+        "redis_timeout_cluster_failover_in_progress", "redis_timeout_cluster_nodes",
+        "redis_timeout_sentinel_sentinels"}) {
     CHECK(every.erase(other_state) == 1);
   }
   std::set<std::string> missing;
