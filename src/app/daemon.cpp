@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/errno_text.h"
 #include "exposition/triage_page.h"
 #include "exposition/web_security.h"
 
@@ -36,7 +37,7 @@ rlim_t EnsureFileLimit(size_t targets) {
                    limit.rlim_cur, needed, targets);
     } else {
       spdlog::warn("event=fd_limit_raise_failed soft={} hard={} error=\"{}\"", before,
-                   limit.rlim_max, std::strerror(errno));
+                   limit.rlim_max, ErrnoText());
       limit.rlim_cur = before;
     }
   }

@@ -5,7 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+
+#include "common/errno_text.h"
 
 namespace rte {
 namespace {
@@ -41,12 +42,12 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   // stat first, so a device is not even opened (opening some has side effects); fstat after
   // the open, because the path may have been replaced in between.
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Result<std::string>::Error(std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) return Result<std::string>::Error(ErrnoText());
   if (!S_ISREG(st.st_mode)) return Result<std::string>::Error(kNotRegular);
   // O_NONBLOCK: should the path become a FIFO after the stat, open() does not wait for a writer.
   const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (fd.get() < 0) return Result<std::string>::Error(std::strerror(errno));
-  if (::fstat(fd.get(), &st) != 0) return Result<std::string>::Error(std::strerror(errno));
+  if (fd.get() < 0) return Result<std::string>::Error(ErrnoText());
+  if (::fstat(fd.get(), &st) != 0) return Result<std::string>::Error(ErrnoText());
   if (!S_ISREG(st.st_mode)) return Result<std::string>::Error(kNotRegular);
 
   std::string text;
@@ -56,7 +57,7 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Result<std::string>::Error(std::strerror(errno));
+      return Result<std::string>::Error(ErrnoText());
     }
     if (static_cast<size_t>(n) > max_bytes - text.size()) {
       return Result<std::string>::Error("larger than " + DescribeBytes(max_bytes));

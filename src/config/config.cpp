@@ -5,10 +5,11 @@
 
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
+
+#include "common/small_file.h"
 
 namespace rte {
 
@@ -944,36 +945,38 @@ Result<WebConfig> ParseWebConfig(const std::string& text, const std::string& fil
   }
 }
 
+namespace {
+
+// A config file's text through the bounded reader: a directory, a FIFO or a device is refused
+// before it is read, and past `max_bytes` it is no config (`/dev/zero` must not fill memory).
+Result<std::string> ReadConfigText(const std::string& path, size_t max_bytes, const char* what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Result<std::string>::Error(path + ": is a directory, not a " + what);
+  }
+  auto text = ReadSmallFile(path, max_bytes);
+  if (text.ok()) return text;
+  if (text.error().rfind("larger than", 0) == 0) {
+    return Result<std::string>::Error(path + ": " + text.error() + ", not a " + what);
+  }
+  if (text.error() == "not a regular file")
+    return Result<std::string>::Error(path + ": not a regular file");
+  return Result<std::string>::Error(path + ": cannot read the " + what + ": " + text.error());
+}
+
+}  // namespace
+
 Result<WebConfig> LoadWebConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Result<WebConfig>::Error(path + ": cannot read the web config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseWebConfig(text.str(), path);
+  auto text = ReadConfigText(path, 1 << 20, "web config file");
+  if (!text.ok()) return Result<WebConfig>::Error(text.error());
+  return ParseWebConfig(text.value(), path);
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  // A config is kilobytes; 16 MiB is no config (`/dev/zero` as the file must not fill memory).
-  constexpr std::streamsize kMaxConfigBytes = 16 << 20;
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!ec && std::filesystem::is_directory(status)) {
-    return Result<Config>::Error(path + ": is a directory, not a config file");
-  }
-  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    return Result<Config>::Error(path + ": not a regular file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Result<Config>::Error(path + ": cannot read the config file");
-  std::string text;
-  char chunk[64 * 1024];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-    text.append(chunk, static_cast<size_t>(in.gcount()));
-    if (text.size() > static_cast<size_t>(kMaxConfigBytes)) {
-      return Result<Config>::Error(path + ": larger than 16 MiB, not a config file");
-    }
-  }
-  return ParseConfig(text, path);
+  // A config is kilobytes; 16 MiB is no config.
+  auto text = ReadConfigText(path, 16 << 20, "config file");
+  if (!text.ok()) return Result<Config>::Error(text.error());
+  return ParseConfig(text.value(), path);
 }
 
 }  // namespace rte

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <vector>
 
+#include "common/errno_text.h"
+
 namespace rte {
 namespace {
 
@@ -211,7 +213,7 @@ void HttpConnections::OnAcceptError(evconnlistener* listener, void*) {
     spdlog::error(
         "event=web_accept_failed error=\"{}\" connections_open={} connection_cap={} "
         "repeats_suppressed={} action=\"{}\"",
-        std::strerror(error), me->open_.size(), me->EffectiveMax(), decision.suppressed,
+        ErrnoText(error), me->open_.size(), me->EffectiveMax(), decision.suppressed,
         out_of_fds ? "the exporter is out of file descriptors: accepting paused and the "
                      "connection cap lowered; raise LimitNOFILE= (ulimit -n) or lower "
                      "--web.max-connections"

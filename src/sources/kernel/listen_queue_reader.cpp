@@ -19,6 +19,8 @@
 #include <functional>
 #include <string>
 
+#include "common/errno_text.h"
+
 namespace rte {
 namespace {
 
@@ -36,7 +38,7 @@ class NetlinkSocket {
   int fd_;
 };
 
-std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string Errno(const char* what) { return std::string(what) + ": " + ErrnoText(); }
 
 // Sends one dump request and hands every reply message to on_message until NLMSG_DONE.
 Status Dump(int fd, nlmsghdr* request, std::chrono::milliseconds timeout,
@@ -101,7 +103,7 @@ Result<bool> WalkDumpDatagram(const void* datagram, size_t size, std::uint32_t s
       if (err->error == 0) continue;  // an ACK
       // -errno from the kernel; anything else (INT_MIN, whose negation overflows) by number.
       if (err->error < 0 && err->error > -4096) {
-        return Result<bool>::Error(std::string("sock_diag: ") + std::strerror(-err->error));
+        return Result<bool>::Error(std::string("sock_diag: ") + ErrnoText(-err->error));
       }
       return Result<bool>::Error("sock_diag: error " + std::to_string(err->error));
     }
