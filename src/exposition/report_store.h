@@ -3,6 +3,8 @@
 // /metrics never waits on Redis or the kernel and never sees half a poll.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,19 +21,25 @@ class ReportStore {
   void Publish(std::shared_ptr<const TargetReport> report) {
     std::lock_guard lock(mu_);
     reports_[report->config.name] = std::move(report);
+    version_.fetch_add(1, std::memory_order_release);
   }
   void Remove(const std::string& target) {
     std::lock_guard lock(mu_);
     reports_.erase(target);
+    version_.fetch_add(1, std::memory_order_release);
   }
   void PublishKernel(std::shared_ptr<const KernelSnapshot> reading) {
     std::lock_guard lock(mu_);
     kernel_ = std::move(reading);
+    version_.fetch_add(1, std::memory_order_release);
   }
   std::shared_ptr<const KernelSnapshot> Kernel() const {
     std::lock_guard lock(mu_);
     return kernel_;
   }
+  // Changes with every Publish, Remove and PublishKernel: a page rendered after reading version
+  // V shows at least the store of V, so it may be served again while the version is still V.
+  std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
   std::vector<std::shared_ptr<const TargetReport>> All() const {
     std::lock_guard lock(mu_);
     std::vector<std::shared_ptr<const TargetReport>> out;
@@ -44,6 +52,7 @@ class ReportStore {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const TargetReport>> reports_;
   std::shared_ptr<const KernelSnapshot> kernel_;
+  std::atomic<std::uint64_t> version_{0};
 };
 
 }  // namespace rte
