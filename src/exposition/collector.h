@@ -1,4 +1,5 @@
-// Turns the latest published reports into Prometheus metric families on every scrape.
+// Turns the latest published reports into Prometheus metric families: the report families once
+// per store version (MetricsPage keeps a small page), the status families on every scrape.
 // It runs under the HTTP server's request: it only copies from memory, never does I/O.
 #pragma once
 
