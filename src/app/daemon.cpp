@@ -1,6 +1,5 @@
 #include "app/daemon.h"
 
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -65,6 +64,7 @@ size_t WebConnectionCap(size_t flag, rlim_t soft_limit, size_t targets) {
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
       collector_(store_, status_),
+      metrics_page_(collector_, store_),
       poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root),
       http_(&status_.web) {}
 
@@ -76,20 +76,8 @@ Status Daemon::Start() {
   ApplyFileLimit(config.value().targets.size());
 
   http_.Route("/", [this](const std::string&) { return LandingPage(); });
-  http_.Route(options_.telemetry_path, [this](const std::string&) {
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    // Written straight into the response (compressed on the way when asked for): the page is
-    // megabytes of text at 1,000 targets.
-    r.write_body = [this](std::ostream& out) {
-      WriteMetrics(collector_, out);
-      // glibc keeps what each thread frees in that thread's arena for reuse: the families of
-      // this scrape, and the reports the poll thread replaced meanwhile. Hand the free pages
-      // back to the kernel once per scrape, or RSS keeps every high-water mark.
-      malloc_trim(0);
-    };
-    return r;
-  });
+  http_.Route(options_.telemetry_path,
+              [this](const std::string&) { return metrics_page_.Serve(); });
   http_.Route("/triage", [this](const std::string&) {
     VerdictInput input;
     input.reports = store_.All();

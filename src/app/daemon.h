@@ -11,6 +11,7 @@
 #include "common/duration.h"
 #include "exposition/collector.h"
 #include "exposition/http_server.h"
+#include "exposition/metrics_page.h"
 #include "exposition/report_store.h"
 
 namespace rte {
@@ -51,6 +52,7 @@ class Daemon {
   ReportStore store_;
   ExporterStatus status_;
   ReportCollector collector_;
+  MetricsPage metrics_page_;
   PollLoop poll_loop_;
   HttpServer http_;
   std::mutex reload_mu_;

@@ -821,7 +821,11 @@ void DiscoveryFamilies(const FamilySink& out, const Reports& reports,
 }  // namespace
 
 void ReportCollector::ForEachFamily(const FamilySink& out) const {
-  const Reports reports = store_.All();
+  ForEachStatusFamily(out);
+  ForEachReportFamily(out);
+}
+
+void ReportCollector::ForEachStatusFamily(const FamilySink& out) const {
   {
     FamilyBuilder f(out, "exporter_build_info", MetricType::Gauge,
                     "Version of redis-timeout-exporter, value 1.");
@@ -879,6 +883,10 @@ void ReportCollector::ForEachFamily(const FamilySink& out) const {
     f.Add(static_cast<double>(status_.web.accept_fd_exhausted.load()), {{"operation", "accept"}});
     f.Add(static_cast<double>(ConnectFdExhaustions().load()), {{"operation", "connect"}});
   }
+}
+
+void ReportCollector::ForEachReportFamily(const FamilySink& out) const {
+  const Reports reports = store_.All();
   RiskFamilies(out, reports);
   HealthFamilies(out, reports);
   DiscoveryFamilies(out, reports, *store_.Discoveries());
@@ -908,11 +916,11 @@ std::vector<MetricFamily> ReportCollector::Collect() const {
   return out;
 }
 
-void WriteMetrics(const ReportCollector& collector, std::ostream& out) {
+void WriteMetrics(const ReportCollector& collector, std::ostream& out, FamilySet set) {
   const prometheus::TextSerializer serializer;
   std::vector<MetricFamily> one(1);
   std::ostringstream piece;
-  collector.ForEachFamily([&](MetricFamily&& family, bool continued) {
+  const FamilySink sink = [&](MetricFamily&& family, bool continued) {
     one.front() = std::move(family);
     if (!continued) {
       serializer.Serialize(out, one);
@@ -928,7 +936,9 @@ void WriteMetrics(const ReportCollector& collector, std::ostream& out) {
       start = end == std::string::npos ? text.size() : end + 1;
     }
     out.write(text.data() + start, static_cast<std::streamsize>(text.size() - start));
-  });
+  };
+  if (set != FamilySet::kReports) collector.ForEachStatusFamily(sink);
+  if (set != FamilySet::kStatus) collector.ForEachReportFamily(sink);
 }
 
 std::string RenderMetrics(const ReportCollector& collector) {

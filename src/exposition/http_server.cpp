@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -173,6 +174,61 @@ void AddBody(evbuffer* buffer, std::string body) {
     evbuffer_add(buffer, owned->data(), owned->size());
     delete owned;
   }
+}
+
+// Hands `bytes`, owned by `owner`, to libevent without a copy; `owner` lives until they are
+// sent.
+void AddShared(evbuffer* buffer, std::shared_ptr<const PreparedBody> owner,
+               std::string_view bytes) {
+  if (bytes.empty()) return;
+  auto* kept = new std::shared_ptr<const PreparedBody>(std::move(owner));
+  const auto release = [](const void*, size_t, void* arg) {
+    delete static_cast<std::shared_ptr<const PreparedBody>*>(arg);
+  };
+  if (evbuffer_add_reference(buffer, bytes.data(), bytes.size(), release, kept) != 0) {
+    evbuffer_add(buffer, bytes.data(), bytes.size());
+    delete kept;
+  }
+}
+
+// `text` compressed at zlib's fastest level into a raw deflate stream (no zlib or gzip
+// wrapper), appended to `out`. With Z_FINISH it ends with the final block; with Z_SYNC_FLUSH it
+// ends byte-aligned without one, so that another raw deflate stream may follow it.
+bool DeflateRaw(std::string_view text, int flush, int window_bits, int mem_level,
+                std::string* out) {
+  z_stream stream{};
+  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, -window_bits, mem_level,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return false;
+  }
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  stream.avail_in = static_cast<uInt>(text.size());
+  size_t used = out->size();
+  int rc = Z_OK;
+  do {  // zlib's own pattern (zpipe.c): deflate until it leaves output space unused
+    out->resize(used + std::max<size_t>(4096, text.size() / 4));
+    stream.next_out = reinterpret_cast<Bytef*>(out->data() + used);
+    stream.avail_out = static_cast<uInt>(out->size() - used);
+    rc = deflate(&stream, flush);
+    used = out->size() - stream.avail_out;
+  } while (rc != Z_STREAM_ERROR && stream.avail_out == 0);
+  out->resize(used);
+  deflateEnd(&stream);
+  return rc != Z_STREAM_ERROR && (flush != Z_FINISH || rc == Z_STREAM_END);
+}
+
+// zlib's gzip header at its fastest level: no name, no time, XFL 4 (fastest), OS 3 (Unix).
+constexpr char kGzipHeader[10] = {'\x1f', '\x8b', 8, 0, 0, 0, 0, 0, 4, 3};
+
+// `response.body` then `response.tail` as one gzip member (GzipSplice), the tail's compressed
+// bytes sent without a copy.
+bool WriteSplicedGzip(evbuffer* buffer, const HttpResponse& response) {
+  const auto splice = GzipSplice::Make(response.body, *response.tail);
+  if (!splice) return false;
+  evbuffer_add(buffer, splice->prefix.data(), splice->prefix.size());
+  AddShared(buffer, response.tail, response.tail->deflated().bytes);
+  evbuffer_add(buffer, splice->trailer.data(), splice->trailer.size());
+  return true;
 }
 
 // An output stream buffer that hands what is written to `sink` a piece at a time,
@@ -351,17 +407,27 @@ void Dispatch(evhttp_request* req, const std::map<std::string, HttpServer::Handl
   // Caches must not serve a gzip body to a client that did not ask for one, or the reverse.
   evhttp_add_header(headers, "Vary", "Accept-Encoding");
   const char* accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
-  bool gzip =
-      accept != nullptr && AcceptsGzip(accept) && (response.write_body || !response.body.empty());
+  bool gzip = accept != nullptr && AcceptsGzip(accept) &&
+              (response.write_body || !response.body.empty() ||
+               (response.tail && !response.tail->text().empty()));
   // HEAD: the body is written only to be measured, through gzip when GET would be.
   const bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
   evbuffer* body = evbuffer_new();
-  evbuffer* into = head ? nullptr : body;
-  size_t length = 0;
-  if (gzip && !WriteBody(into, response, true, &length)) gzip = false;  // zlib failed: plain
-  if (!gzip) WriteBody(into, response, false, &length);
+  if (response.tail) {
+    // Nothing is copied from the tail: SendReply measures a HEAD reply's and drops it.
+    if (gzip && !WriteSplicedGzip(body, response)) gzip = false;  // zlib failed: plain
+    if (!gzip) {
+      AddBody(body, std::move(response.body));
+      AddShared(body, response.tail, response.tail->text());
+    }
+  } else {
+    evbuffer* into = head ? nullptr : body;
+    size_t length = 0;
+    if (gzip && !WriteBody(into, response, true, &length)) gzip = false;  // zlib failed: plain
+    if (!gzip) WriteBody(into, response, false, &length);
+    if (head) evhttp_add_header(headers, "Content-Length", std::to_string(length).c_str());
+  }
   if (gzip) evhttp_add_header(headers, "Content-Encoding", "gzip");
-  if (head) evhttp_add_header(headers, "Content-Length", std::to_string(length).c_str());
   TuneConnection(req);
   SendReply(req, response.status, body);
   evbuffer_free(body);
@@ -387,6 +453,38 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   }
   if (gzip_q) return *gzip_q > 0;
   return any_q.value_or(0) > 0;
+}
+
+const PreparedBody::Deflated& PreparedBody::deflated() const {
+  std::call_once(deflate_once_, [this] {
+    deflated_.crc = static_cast<std::uint32_t>(crc32_z(
+        crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(text_.data()), text_.size()));
+    deflated_.ok = DeflateRaw(text_, Z_FINISH, 15, 8, &deflated_.bytes);
+    if (!deflated_.ok) deflated_.bytes.clear();
+    deflated_.bytes.shrink_to_fit();
+  });
+  return deflated_;
+}
+
+std::optional<GzipSplice> GzipSplice::Make(std::string_view head, const PreparedBody& tail) {
+  const PreparedBody::Deflated& deflated = tail.deflated();
+  if (!deflated.ok) return std::nullopt;
+  GzipSplice splice;
+  splice.prefix.assign(kGzipHeader, sizeof(kGzipHeader));
+  uLong crc = crc32_z(0, nullptr, 0);
+  if (!head.empty()) {
+    // A few KiB of status lines: a small window and hash table compress them as well.
+    if (!DeflateRaw(head, Z_SYNC_FLUSH, 12, 5, &splice.prefix)) return std::nullopt;
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(head.data()), head.size());
+  }
+  crc = crc32_combine(crc, deflated.crc, static_cast<z_off_t>(tail.text().size()));
+  const auto length = static_cast<std::uint32_t>(head.size() + tail.text().size());
+  splice.trailer.resize(8);
+  for (int i = 0; i < 4; ++i) {
+    splice.trailer[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+    splice.trailer[4 + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+  }
+  return splice;
 }
 
 std::string GzipCompress(std::string_view text) {

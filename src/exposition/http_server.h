@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -28,6 +29,39 @@ namespace rte {
 
 struct WebSecurity;
 
+// The unchanging end of many responses (a /metrics page between two polls): its text, and its
+// gzip form, compressed once on the first request that accepts gzip, as a raw deflate stream
+// that each response splices after its own fresh beginning (one gzip member, as RFC 1952 has
+// it, whose CRC-32 is combined from the two parts).
+class PreparedBody {
+ public:
+  struct Deflated {
+    bool ok = false;        // false when zlib failed: the response goes out plain
+    std::string bytes;      // raw deflate, ending with the final block
+    std::uint32_t crc = 0;  // CRC-32 of text()
+  };
+
+  explicit PreparedBody(std::string text) : text_(std::move(text)) {}
+  const std::string& text() const { return text_; }
+  // Thread-safe; compresses on the first call only.
+  const Deflated& deflated() const;
+
+ private:
+  std::string text_;
+  mutable std::once_flag deflate_once_;
+  mutable Deflated deflated_;
+};
+
+// `head` followed by a prepared tail as one gzip member: `prefix` (the gzip header and `head`
+// compressed, sync-flushed so that another deflate stream may follow), the tail's raw deflate
+// bytes as compressed once, then `trailer` (the CRC-32 of both parts, combined, and their
+// length modulo 2^32). Null when zlib failed.
+struct GzipSplice {
+  std::string prefix;
+  std::string trailer;
+  static std::optional<GzipSplice> Make(std::string_view head, const PreparedBody& tail);
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
@@ -36,6 +70,9 @@ struct HttpResponse {
   // gzip when the client accepts it, so a large body (/metrics is megabytes at 1,000 targets)
   // never exists whole as text next to its compressed copy.
   std::function<void(std::ostream&)> write_body = nullptr;
+  // When set, the body is `body` followed by `tail` (write_body is then ignored): the tail's
+  // bytes are sent without a copy and, for gzip, compressed only once whatever the requests.
+  std::shared_ptr<const PreparedBody> tail = nullptr;
 };
 
 // True when an Accept-Encoding header value accepts gzip: a "gzip" (or "x-gzip") or "*" coding

@@ -3,6 +3,8 @@
 // /metrics never waits on Redis or the kernel and never sees half a poll.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,14 +22,17 @@ class ReportStore {
   void Publish(std::shared_ptr<const TargetReport> report) {
     std::lock_guard lock(mu_);
     reports_[report->config.name] = std::move(report);
+    version_.fetch_add(1, std::memory_order_release);
   }
   void Remove(const std::string& target) {
     std::lock_guard lock(mu_);
     reports_.erase(target);
+    version_.fetch_add(1, std::memory_order_release);
   }
   void PublishKernel(std::shared_ptr<const KernelSnapshot> reading) {
     std::lock_guard lock(mu_);
     kernel_ = std::move(reading);
+    version_.fetch_add(1, std::memory_order_release);
   }
   std::shared_ptr<const KernelSnapshot> Kernel() const {
     std::lock_guard lock(mu_);
@@ -38,11 +43,16 @@ class ReportStore {
     auto list = std::make_shared<const std::vector<DiscoveryStatus>>(std::move(discoveries));
     std::lock_guard lock(mu_);
     discoveries_ = std::move(list);
+    version_.fetch_add(1, std::memory_order_release);
   }
   std::shared_ptr<const std::vector<DiscoveryStatus>> Discoveries() const {
     std::lock_guard lock(mu_);
     return discoveries_;
   }
+  // Changes with every Publish, Remove, PublishKernel and PublishDiscoveries: a page rendered after
+  // reading version V shows at least the store of V, so it may be served again while the version is
+  // still V.
+  std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
   std::vector<std::shared_ptr<const TargetReport>> All() const {
     std::lock_guard lock(mu_);
     std::vector<std::shared_ptr<const TargetReport>> out;
@@ -57,6 +67,7 @@ class ReportStore {
   std::shared_ptr<const KernelSnapshot> kernel_;
   std::shared_ptr<const std::vector<DiscoveryStatus>> discoveries_ =
       std::make_shared<const std::vector<DiscoveryStatus>>();
+  std::atomic<std::uint64_t> version_{0};
 };
 
 }  // namespace rte
