@@ -1,6 +1,7 @@
 #include "derive/target_history.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rte {
 namespace {
@@ -36,6 +37,12 @@ const TargetReport& TargetHistory::Advance(const PollResult& poll, const KernelS
       report_->role = *role == "slave" ? "replica" : *role;
     }
     report_->signals = DeriveSignals(*poll.redis, config());
+    // Redis counts its uptime in whole seconds of its own clock, so poll time minus uptime
+    // steps by a second as the polls' phase drifts; only a restart moves it further.
+    if (auto& start = report_->signals->redis_start_time_seconds; start) {
+      if (start_time_ != 0 && std::abs(*start - start_time_) <= 1) *start = start_time_;
+      start_time_ = *start;
+    }
     AdvanceSlowlog(*poll.redis, now);
     AdvanceStalls(*poll.redis);
   } else {

@@ -48,6 +48,7 @@ class TargetHistory {
   const TargetConfig& config() const { return report_->config; }
   bool local_;
   double pid_ = 0;
+  double start_time_ = 0;  // the Redis start time shown last (Unix seconds)
   std::shared_ptr<TargetReport> report_ = std::make_shared<TargetReport>();
   SlowlogCursor cursor_;
   double slowlog_longest_new_ = 0;  // longest entry first seen in this poll

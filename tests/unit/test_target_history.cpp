@@ -437,3 +437,25 @@ TEST_CASE("TargetHistory keeps memory risk at 1 while the target stays over maxm
     }
   }
 }
+
+TEST_CASE("TargetHistory holds the Redis start time still across one-second steps",
+          "[target_history]") {
+  TargetHistory history(Target(), /*local=*/false);
+  // Poll time minus uptime (whole seconds): the phase of the polls within a second decides
+  // whether it rounds to 1000 or 1001; a restart moves it by far more.
+  struct Step {
+    double taken_at, uptime, shown;
+  };
+  const Step steps[] = {{1100.4, 100, 1000}, {1101.6, 101, 1000}, {1102.4, 101, 1000},
+                        {1103.6, 103, 1000}, {1110.2, 2, 1108},   {1111.7, 3, 1108}};
+  double at = 1;
+  for (const Step& s : steps) {
+    INFO(s.taken_at);
+    RedisSnapshot snap = Steady();
+    snap.taken_at_wall = s.taken_at;
+    snap.info.fields["uptime_in_seconds"] = std::to_string(static_cast<int>(s.uptime));
+    const TargetReport& report = history.Advance(Up(at++, snap), nullptr);
+    REQUIRE(report.signals);
+    CHECK(report.signals->redis_start_time_seconds == s.shown);
+  }
+}
