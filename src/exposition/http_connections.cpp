@@ -26,6 +26,11 @@ constexpr Nanos kSweepInterval = 250'000'000;
 // and the next scrape.
 constexpr Nanos kAcceptPause = 100'000'000;
 constexpr std::size_t kFdReserve = 32;
+// libevent accepts until the queue is empty within one callback, and a connection closed
+// meanwhile (evicted for a new one) gives its descriptor back only when the loop runs the
+// bufferevent's finalizer. A burst of thousands would pile closed-but-not-freed descriptors up
+// to the limit, so after this many accepts the listener waits for the loop to run once.
+constexpr std::size_t kAcceptBurst = 32;
 // The lowered cap is lifted once accept() has not run out of descriptors for this long.
 constexpr Nanos kFdCeilingHold = 60'000'000'000;
 
@@ -88,6 +93,13 @@ void HttpConnections::Opened(bufferevent* bev) {
   stats_->connections_open = open_.size();
   // evhttp sets the connection up once this callback returns, before the loop runs again.
   event_active(attach_, 0, 0);
+  if (++accepted_in_turn_ >= kAcceptBurst && listener_ != nullptr && !accept_paused_) {
+    // Disabled inside its callback, the listener stops its accept loop; the finalizers queued
+    // by the evictions run before OnResume, which enables it again.
+    evconnlistener_disable(listener_);
+    accept_paused_ = true;
+    event_active(resume_, EV_TIMEOUT, 0);
+  }
 }
 
 void HttpConnections::AttachPending() {
@@ -146,7 +158,9 @@ void HttpConnections::OnClosed(evhttp_connection* connection, void* self) {
 }
 
 void HttpConnections::OnAttach(evutil_socket_t, short, void* self) {
-  static_cast<HttpConnections*>(self)->AttachPending();
+  auto* me = static_cast<HttpConnections*>(self);
+  me->accepted_in_turn_ = 0;  // the accept loop has ended
+  me->AttachPending();
 }
 
 void HttpConnections::OnSweep(evutil_socket_t, short, void* self) {
@@ -205,6 +219,7 @@ void HttpConnections::OnAcceptError(evconnlistener* listener, void*) {
            me->CloseOldest(&me->stats_->closed_evicted)) {
     }
     evconnlistener_disable(listener);
+    me->accept_paused_ = true;
     const timeval pause = NanosToTimeval(kAcceptPause);
     evtimer_add(me->resume_, &pause);
   }
@@ -223,6 +238,8 @@ void HttpConnections::OnAcceptError(evconnlistener* listener, void*) {
 
 void HttpConnections::OnResume(evutil_socket_t, short, void* self) {
   auto* me = static_cast<HttpConnections*>(self);
+  me->accept_paused_ = false;
+  me->accepted_in_turn_ = 0;
   if (me->listener_ != nullptr) evconnlistener_enable(me->listener_);
 }
 

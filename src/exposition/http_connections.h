@@ -87,6 +87,8 @@ class HttpConnections {
   event* sweep_ = nullptr;
   event* resume_ = nullptr;
   evconnlistener* listener_ = nullptr;
+  std::size_t accepted_in_turn_ = 0;  // accepts since the loop last ran OnAttach or OnResume
+  bool accept_paused_ = false;        // the listener waits for OnResume
   Nanos last_fd_exhaustion_ = 0;
   LogLimiter log_;
 };

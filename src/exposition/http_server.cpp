@@ -545,6 +545,10 @@ Status HttpServer::Listen(const std::string& listen_address) {
     return Status::Error("cannot listen on " + listen_address + ": " +
                          evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
   }
+  // evhttp listens with a backlog of 128: a burst of scrapers (or a flood) would overflow it
+  // and wait a SYN retransmit. Linux lets listen() be called again to raise it (capped by
+  // net.core.somaxconn).
+  ::listen(evhttp_bound_socket_get_fd(bound), SOMAXCONN);
   connections_->Watch(evhttp_bound_socket_get_listener(bound));
   return Status::Ok();
 }
