@@ -52,8 +52,10 @@ PollLoop::PollLoop(const Clock& clock, ReportStore& store, std::string procfs_ro
 }
 
 PollLoop::~PollLoop() {
-  files_.reset();
+  // The loop first (it may be configuring the watcher), then the watcher: a result it hands
+  // over meanwhile only activates wake_, still alive.
   Stop();
+  files_.reset();
   discoveries_.clear();
   targets_.clear();
   tls_loader_.reset();
@@ -304,16 +306,19 @@ void PollLoop::Reconcile() {
   size_t kept = 0;
   for (const TargetConfig* wanted_target : wanted) {
     const TargetConfig& target = *wanted_target;
-    if (IsLocal(target)) local.push_back({target.name, target.endpoint});
     auto it = targets_.find(target.name);
     if (it != targets_.end() && it->second.poller->config() == target) {
+      // Whether it is local was decided when its poller was made (IsLocal lists interfaces).
+      if (it->second.history->local()) local.push_back({target.name, target.endpoint});
       next[target.name] = std::move(it->second);
       targets_.erase(it);
       ++kept;
       continue;
     }
     Target t;
-    t.history = std::make_unique<TargetHistory>(target, IsLocal(target));
+    const bool is_local = IsLocal(target);
+    if (is_local) local.push_back({target.name, target.endpoint});
+    t.history = std::make_unique<TargetHistory>(target, is_local);
     TargetHistory* history = t.history.get();
     t.poller = std::make_unique<TargetPoller>(
         base_, dns_, clock_, secrets_, target,

@@ -98,7 +98,7 @@ class PollLoop {
   bool kernel_stale_ = true;  // a config was applied: tell the sampler even if no target changed
   std::map<std::string, Discovery> discoveries_;
   std::function<void(TargetConfig&)> adjust_;
-  std::unique_ptr<TargetFileWatcher> files_;  // stopped first by the destructor
+  std::unique_ptr<TargetFileWatcher> files_;  // stopped right after the loop
 };
 
 }  // namespace rte

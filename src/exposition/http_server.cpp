@@ -26,6 +26,7 @@
 #include <streambuf>
 #include <vector>
 
+#include "common/errno_text.h"
 #include "exposition/web_security.h"
 
 namespace rte {
@@ -548,7 +549,9 @@ Status HttpServer::Listen(const std::string& listen_address) {
   // evhttp listens with a backlog of 128: a burst of scrapers (or a flood) would overflow it
   // and wait a SYN retransmit. Linux lets listen() be called again to raise it (capped by
   // net.core.somaxconn).
-  ::listen(evhttp_bound_socket_get_fd(bound), SOMAXCONN);
+  if (::listen(evhttp_bound_socket_get_fd(bound), SOMAXCONN) != 0) {
+    spdlog::warn("event=web_backlog_not_raised error=\"{}\" backlog=128", ErrnoText());
+  }
   connections_->Watch(evhttp_bound_socket_get_listener(bound));
   return Status::Ok();
 }

@@ -4,24 +4,26 @@
 
 #include <set>
 
+#include "common/errno_text.h"
 #include "common/small_file.h"
 
 namespace rte {
 namespace {
 
 // The files a pattern matches now, sorted; none when nothing matches (a missing file is a
-// removed one, not an error).
-std::vector<std::string> Expand(const std::string& pattern, std::vector<std::string>& errors) {
+// removed one, not an error). False when a directory could not be read: nothing is known then.
+bool Expand(const std::string& pattern, std::vector<std::string>& out,
+            std::vector<std::string>& errors) {
   glob_t g{};
   const int rc = glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
-  std::vector<std::string> out;
+  const bool listed = rc == 0 || rc == GLOB_NOMATCH;
   if (rc == 0) {
     for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-  } else if (rc != GLOB_NOMATCH) {
-    errors.push_back(pattern + ": cannot list the directory");
+  } else if (!listed) {
+    errors.push_back(pattern + ": cannot list the directory (" + ErrnoText() + ")");
   }
   globfree(&g);
-  return out;
+  return listed;
 }
 
 }  // namespace
@@ -31,11 +33,20 @@ FileDiscoveryResult ReadTargetFiles(const DiscoveryConfig& discovery,
   FileDiscoveryResult result;
   result.discovery = discovery.name;
   std::set<std::string> matched;
+  bool listed = true;
   for (const std::string& pattern : discovery.files) {
-    for (std::string& file : Expand(pattern, result.errors)) matched.insert(std::move(file));
+    std::vector<std::string> files;
+    listed &= Expand(pattern, files, result.errors);
+    for (std::string& file : files) matched.insert(std::move(file));
   }
   result.files = static_cast<int>(matched.size());
-  std::erase_if(previous, [&](const auto& entry) { return !matched.contains(entry.first); });
+  if (listed) {
+    std::erase_if(previous, [&](const auto& entry) { return !matched.contains(entry.first); });
+  } else {
+    // A directory that could not be read (permissions, a network filesystem away) takes no
+    // targets with it: the files of the last round stay.
+    for (const auto& [file, targets] : previous) matched.insert(file);
+  }
   std::set<std::string> names;
   for (const std::string& file : matched) {
     auto text = ReadSmallFile(file, kMaxTargetFileBytes);
