@@ -77,14 +77,13 @@ void PollLoop::Stop() {
 void PollLoop::Apply(Config config) {
   // Here, on the caller's thread: the loop only looks the secrets up when it connects. A
   // discovery's targets use the password of its entry; a sentinel discovery has its own.
-  std::vector<TargetConfig> with_secrets = config.targets;
+  std::vector<SecretSource> secrets;
+  for (const TargetConfig& t : config.targets) secrets.push_back(t.password);
   for (const DiscoveryConfig& d : config.discovery) {
-    with_secrets.push_back(d.base);
-    TargetConfig sentinel;
-    sentinel.password = d.sentinel_auth;
-    with_secrets.push_back(std::move(sentinel));
+    secrets.push_back(d.base.password);
+    secrets.push_back(d.sentinel_auth);
   }
-  secrets_.Prime(with_secrets);
+  secrets_.Prime(secrets);
   {
     std::lock_guard lock(mu_);
     pending_ = std::move(config);

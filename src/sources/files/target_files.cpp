@@ -39,7 +39,6 @@ FileDiscoveryResult ReadTargetFiles(const DiscoveryConfig& discovery,
     listed &= Expand(pattern, files, result.errors);
     for (std::string& file : files) matched.insert(std::move(file));
   }
-  result.files = static_cast<int>(matched.size());
   if (listed) {
     std::erase_if(previous, [&](const auto& entry) { return !matched.contains(entry.first); });
   } else {

@@ -21,7 +21,6 @@ struct FileDiscoveryResult {
   std::string discovery;
   std::vector<TargetConfig> targets;
   std::vector<std::string> errors;  // one per file that failed this round (file:line:column)
-  int files = 0;                    // files matched
 };
 
 // A list of targets is kilobytes; a file past this is no target list.

@@ -178,13 +178,13 @@ void Discoverer::AskSentinel(size_t index) {
   answer.sentinel = candidates_[index].ToString();
   std::optional<std::vector<std::string>> auth;
   if (!config_.sentinel_auth.empty()) {
-    auto secret = secrets_.Lookup(config_.sentinel_auth);
-    if (!secret.ok()) {
-      answer.error = "sentinel password: " + secret.error();
+    auto command = AuthCommand("", config_.sentinel_auth, secrets_);
+    if (!command.ok()) {
+      answer.error = "sentinel password: " + command.error();
       SentinelDone(index);
       return;
     }
-    auth = std::vector<std::string>{"AUTH", std::move(secret.value())};
+    auth = std::move(command.value());
   }
   RespConnection& conn = *conns_[index];
   Ask(conn, candidates_[index], std::move(auth),

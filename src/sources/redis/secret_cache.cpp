@@ -74,9 +74,15 @@ SecretCache::~SecretCache() {
 }
 
 void SecretCache::Prime(const std::vector<TargetConfig>& targets) {
+  std::vector<SecretSource> sources;
+  for (const TargetConfig& t : targets) sources.push_back(t.password);
+  Prime(sources);
+}
+
+void SecretCache::Prime(const std::vector<SecretSource>& sources) {
   std::set<std::string> wanted;
-  for (const TargetConfig& t : targets) {
-    if (!t.password.file.empty()) wanted.insert(t.password.file);
+  for (const SecretSource& s : sources) {
+    if (!s.file.empty()) wanted.insert(s.file);
   }
   std::uint64_t read_number = 0;
   {
@@ -148,14 +154,20 @@ void SecretCache::Run(std::shared_ptr<State> state) {
   state->done.notify_all();
 }
 
-Result<std::vector<std::string>> AuthCommand(const TargetConfig& config,
+Result<std::vector<std::string>> AuthCommand(const std::string& username,
+                                             const SecretSource& password,
                                              const SecretCache& secrets) {
-  auto secret = secrets.Lookup(config.password);
+  auto secret = secrets.Lookup(password);
   if (!secret.ok()) return Result<std::vector<std::string>>::Error(secret.error());
   std::vector<std::string> argv = {"AUTH"};
-  if (!config.username.empty()) argv.push_back(config.username);
+  if (!username.empty()) argv.push_back(username);
   argv.push_back(std::move(secret.value()));
   return argv;
+}
+
+Result<std::vector<std::string>> AuthCommand(const TargetConfig& config,
+                                             const SecretCache& secrets) {
+  return AuthCommand(config.username, config.password, secrets);
 }
 
 }  // namespace rte

@@ -28,6 +28,8 @@ class SecretCache {
   // Reads every password_file of `targets` now, on the calling thread (never an event loop's),
   // and watches exactly these files from then on.
   void Prime(const std::vector<TargetConfig>& targets);
+  // The same for secrets that are not a target's (a sentinel's).
+  void Prime(const std::vector<SecretSource>& sources);
   // Also reads (on the calling thread) and watches `sources` not watched yet: secrets of
   // targets found later (a file discovery's, a sentinel's). They stay watched across Prime.
   void Add(const std::vector<SecretSource>& sources);
@@ -44,7 +46,10 @@ class SecretCache {
 };
 
 // {"AUTH", [username,] password} from `secrets`; the error is Lookup's. Reads no file. Call only
-// when !config.password.empty().
+// when !password.empty().
+Result<std::vector<std::string>> AuthCommand(const std::string& username,
+                                             const SecretSource& password,
+                                             const SecretCache& secrets);
 Result<std::vector<std::string>> AuthCommand(const TargetConfig& config,
                                              const SecretCache& secrets);
 
