@@ -66,7 +66,14 @@ Daemon::Daemon(DaemonOptions options)
       collector_(store_, status_),
       metrics_page_(collector_, store_),
       poll_loop_(clock_, store_, options_.procfs_root, options_.sysfs_root),
-      http_(&status_.web) {}
+      http_(&status_.web) {
+  // Discovery changes the targets polled between reloads: the descriptor budget and the shard's
+  // target count follow what is polled, not only the config's static targets.
+  poll_loop_.SetTargetsChanged([this](size_t targets) {
+    status_.shard_targets = static_cast<int>(targets);
+    ApplyFileLimit(targets);
+  });
+}
 
 Daemon::~Daemon() { Stop(); }
 
@@ -156,12 +163,11 @@ Status Daemon::Reload() {
     return Status::Error(error);
   }
   http_.SetSecurity(std::move(web.value()));
-  status_.shard_targets = KeepShardTargets(config.value(), options_.shard);
   status_.config_last_reload_successful = true;
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
   spdlog::info("event=config_reloaded file={} targets={} discoveries={}", options_.config_file,
                config.value().targets.size(), config.value().discovery.size());
-  ApplyFileLimit(config.value().targets.size());
+  // The descriptor budget and shard_targets follow when the targets polled change.
   poll_loop_.Apply(std::move(config.value()));
   return Status::Ok();
 }

@@ -337,6 +337,7 @@ void PollLoop::Reconcile() {
   if (!changed) return;
   spdlog::info("event=targets_applied targets={} kept={} replaced_or_removed={}", targets_.size(),
                kept, removed);
+  if (targets_changed_) targets_changed_(targets_.size());
 }
 
 }  // namespace rte

@@ -47,6 +47,11 @@ class PollLoop {
   void Apply(Config config);
   // Before Start: a change every discovered target gets (the triage run samples faster).
   void SetTargetAdjuster(std::function<void(TargetConfig&)> adjust) { adjust_ = std::move(adjust); }
+  // Before Start: called on the loop thread with the number of targets polled (static and
+  // discovered, after sharding) whenever that set changes.
+  void SetTargetsChanged(std::function<void(size_t targets)> changed) {
+    targets_changed_ = std::move(changed);
+  }
 
  private:
   // A target's source and its derive state, both used on the loop thread only.
@@ -98,6 +103,7 @@ class PollLoop {
   bool kernel_stale_ = true;  // a config was applied: tell the sampler even if no target changed
   std::map<std::string, Discovery> discoveries_;
   std::function<void(TargetConfig&)> adjust_;
+  std::function<void(size_t)> targets_changed_;
   std::unique_ptr<TargetFileWatcher> files_;  // stopped right after the loop
 };
 

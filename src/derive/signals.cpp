@@ -24,14 +24,6 @@ std::optional<double> ConfigNumber(const RedisSnapshot& snap, const std::string&
 
 }  // namespace
 
-const std::vector<std::string>& DangerousCommands() {
-  static const std::vector<std::string> kCommands = {
-      "keys",     "smembers", "hgetall", "hkeys",       "hvals",       "sort",
-      "sort_ro",  "lrange",   "zrange",  "sunion",      "sinter",      "sdiff",
-      "flushall", "flushdb",  "debug",   "sunionstore", "zunionstore", "eval"};
-  return kCommands;
-}
-
 RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target) {
   RedisSignals s;
   const InfoFields& info = snap.info;
@@ -81,9 +73,9 @@ RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target
     s.slowlog_threshold_seconds = *us / 1e6;
   s.slowlog_max_len = ConfigNumber(snap, "slowlog-max-len");
   s.tcp_backlog = ConfigNumber(snap, "tcp-backlog");
-  for (const auto& command : DangerousCommands()) {
-    auto it = snap.commandstats.find(command);
-    s.dangerous_command_calls[command] = it == snap.commandstats.end() ? 0.0 : it->second.calls;
+  for (size_t i = 0; i < kDangerousCommands.size(); ++i) {
+    auto it = snap.commandstats.find(std::string(kDangerousCommands[i]));
+    s.dangerous_command_calls[i] = it == snap.commandstats.end() ? 0.0 : it->second.calls;
   }
   if (snap.clients && !target.pools.empty()) {
     s.pools = MeasurePools(*snap.clients, target.pools);

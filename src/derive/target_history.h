@@ -3,7 +3,7 @@
 // the newest kernel reading) goes in, the target's report comes out; time comes from the input.
 #pragma once
 
-#include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,7 +56,9 @@ class TargetHistory {
     Nanos seen_at;
     SlowlogEntry entry;
   };
-  std::deque<SeenEntry> recent_;  // entries first seen within the risk window, oldest first
+  // Entries first seen within the risk window, oldest first; usually none, and a list holds
+  // nothing then (a deque keeps ~600 bytes per target).
+  std::list<SeenEntry> recent_;
   LatencyWindow latency_window_;
   LatencyWindow large_payload_window_;
   // Previous poll's commandstats (calls, usec) and each latency event's latest spike time.

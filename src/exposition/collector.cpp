@@ -371,8 +371,9 @@ void SlowlogFamilies(const FamilySink& out, const Reports& reports) {
                     "with slowlog entries points at the caller to fix.");
     for (const auto& r : reports) {
       if (!r->signals) continue;
-      for (const auto& [command, calls] : r->signals->dangerous_command_calls) {
-        f.Add(calls, {T(*r), {"command", command}});
+      for (size_t i = 0; i < kDangerousCommands.size(); ++i) {
+        f.Add(r->signals->dangerous_command_calls[i],
+              {T(*r), {"command", std::string(kDangerousCommands[i])}});
       }
     }
   }
@@ -846,7 +847,8 @@ void ReportCollector::ForEachStatusFamily(const FamilySink& out) const {
     FamilyBuilder f(out, "shard_targets", MetricType::Gauge,
                     "Targets this replica polls: those whose name hashes (FNV-1a 64 mod "
                     "--shard.count) to its --shard.index; all of them without sharding. Summed "
-                    "over the replicas it is the number of targets in the config.");
+                    "over the replicas it is the number of targets in the config and found by "
+                    "discovery.");
     f.Add(status_.shard_targets, {});
   }
   {

@@ -40,6 +40,8 @@ class RespDecoder {
   // Returns true and fills `out` when a whole reply is buffered; false when more bytes are needed.
   // A protocol error is returned as a Status and leaves the decoder unusable.
   Result<bool> Next(Reply& out);
+  // No reply is in progress: every byte fed has been returned as a reply.
+  bool idle() const { return pending_bytes_ == 0; }
 
  private:
   static constexpr size_t kReleaseAfterBytes = 4096;

@@ -65,6 +65,8 @@ TEST_CASE("file discovery: add, change, break and remove a file; no clash with a
     CHECK(TargetInfoLabel(m, "static-a", "address") == fixed.address());
     CHECK(TargetInfoLabel(m, "static-a", "cluster") == "");
     CHECK(m.Value("redis_timeout_discovery_targets", discovery) == 1.0);
+    // The targets polled: the static one and the discovered one.
+    CHECK(m.Value("redis_timeout_shard_targets", {}) == 2.0);
   }
 
   // A new file: its targets appear.
@@ -72,6 +74,7 @@ TEST_CASE("file discovery: add, change, break and remove a file; no clash with a
   REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", {{"target", "cache-b"}}, Equals(1),
                                  kBound));
   CHECK(exporter.WaitForMetric("redis_timeout_discovery_targets", discovery, Equals(2), kBound));
+  CHECK(exporter.WaitForMetric("redis_timeout_shard_targets", {}, Equals(3), kBound));
 
   // The file changed: the set follows it.
   files.WriteFile("b.yaml", TargetFile(third.address(), "cache-c"));
@@ -106,6 +109,7 @@ TEST_CASE("file discovery: add, change, break and remove a file; no clash with a
       [](const MetricsText& m) { return !TargetRole(m, "cache-c").has_value(); }, kBound,
       "cache-c gone with its file"));
   CHECK(exporter.WaitForMetric("redis_timeout_discovery_targets", discovery, Equals(1), kBound));
+  CHECK(exporter.WaitForMetric("redis_timeout_shard_targets", {}, Equals(2), kBound));
   CHECK(exporter.Metric("redis_timeout_target_up", {{"target", first_name}}) == 1.0);
 
   // A file target named like the static one: an error, and the static target stays as it is.

@@ -82,8 +82,8 @@ void RespConnection::Connect(const Endpoint& endpoint, const TlsConfig& tls, Dur
   connect_done_ = std::move(done);
   connect_deadline_ = clock_.MonotonicNanos() + timeout.count();
   timings_ = ConnectTimings{};
-  delete decoder_;
-  decoder_ = new RespDecoder(max_reply_bytes_);
+  delete decoder_;  // made at the first byte read (HandleRead)
+  decoder_ = nullptr;
   ArmTimer();
   if (!endpoint.tls) {
     ConnectSocket(endpoint);
@@ -338,6 +338,7 @@ void RespConnection::HandleRead() {
   const size_t length = evbuffer_get_length(input);
   if (length == 0) return;
   const unsigned char* data = evbuffer_pullup(input, -1);
+  if (decoder_ == nullptr) decoder_ = new RespDecoder(max_reply_bytes_);
   decoder_->Feed(std::string_view(reinterpret_cast<const char*>(data), length));
   evbuffer_drain(input, length);
 
@@ -361,6 +362,12 @@ void RespConnection::HandleRead() {
     CommandOutcome outcome;
     outcome.reply = std::move(reply);
     p.done(std::move(outcome));
+  }
+  // Every reply is in and none is awaited: the decoder (hiredis' reader, ~600 bytes, and its
+  // buffer) goes until bytes arrive again. A target's connections are idle most of the time.
+  if (generation == generation_ && pending_.empty() && decoder_ != nullptr && decoder_->idle()) {
+    delete decoder_;
+    decoder_ = nullptr;
   }
 }
 
