@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <functional>
+#include <string>
 
 #include "parse/redis_text.h"
 #include "sources/redis/poll_batch.h"
@@ -19,19 +21,33 @@ LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock
       config_(config),
       conn_(base, dns, clock, tls_loader, config.max_reply_bytes),
       fresh_(base, dns, clock, tls_loader, config.max_reply_bytes) {
-  tick_ = event_new(base, -1, EV_PERSIST, &LatencyProbe::OnTick, this);
+  tick_ = evtimer_new(base, &LatencyProbe::OnTick, this);
 }
 
 LatencyProbe::~LatencyProbe() { event_free(tick_); }
 
-void LatencyProbe::Start() {
-  const Nanos ns = config_.probe_interval.count();
-  timeval tv = NanosToTimeval(ns);
-  event_add(tick_, &tv);
+void LatencyProbe::Start(Duration first_delay) {
+  next_tick_ = clock_.MonotonicNanos() + first_delay.count() + config_.probe_interval.count();
+  // The large-payload tick is spread the same way: a tenth of the targets send it each second.
+  ticks_ = std::hash<std::string>{}(config_.name) % kLargePayloadEvery;
+  ScheduleNextTick();
+}
+
+void LatencyProbe::ScheduleNextTick() {
+  const Nanos wait = std::max<Nanos>(0, next_tick_ - clock_.MonotonicNanos());
+  timeval tv = NanosToTimeval(wait);
+  evtimer_add(tick_, &tv);
 }
 
 void LatencyProbe::OnTick(evutil_socket_t, short, void* self) {
-  static_cast<LatencyProbe*>(self)->Ping();
+  auto* probe = static_cast<LatencyProbe*>(self);
+  const Nanos now = probe->clock_.MonotonicNanos();
+  const Nanos interval = probe->config_.probe_interval.count();
+  // Keep the phase; if the loop fell behind, skip the missed ticks rather than bunch them.
+  probe->next_tick_ += interval;
+  if (probe->next_tick_ <= now) probe->next_tick_ = now + interval;
+  probe->ScheduleNextTick();
+  probe->Ping();
 }
 
 void LatencyProbe::Ping() {

@@ -35,7 +35,11 @@ class LatencyProbe {
   LatencyProbe(const LatencyProbe&) = delete;
   LatencyProbe& operator=(const LatencyProbe&) = delete;
 
-  void Start();
+  // First tick after `first_delay` plus one probe_interval, then every probe_interval: targets
+  // started together get different delays, so a fleet's probes (and every tenth, the 4 KiB
+  // ECHO) do not all leave in the same millisecond, queue behind each other in Redis and
+  // measure the exporter's own burst.
+  void Start(Duration first_delay);
   // Starts one fresh-connect probe unless one is still running.
   void ProbeFreshConnect();
   // The figures so far; the round trips since the previous call are handed over once.
@@ -43,6 +47,7 @@ class LatencyProbe {
 
  private:
   static void OnTick(evutil_socket_t, short, void* self);
+  void ScheduleNextTick();
   void Ping();
   // After connecting: AUTH (when configured) and CLIENT SETNAME, untimed; PINGs start when
   // their replies are in, so no round trip includes them.
@@ -64,6 +69,7 @@ class LatencyProbe {
   const SecretCache& secrets_;  // the password files, read off the loop thread
   const TargetConfig& config_;
   event* tick_ = nullptr;
+  Nanos next_tick_ = 0;
   RespConnection conn_;
   RespConnection fresh_;
   bool in_flight_ = false;   // a connect, handshake or PING is under way
