@@ -33,6 +33,8 @@ LABEL org.opencontainers.image.title="redis-timeout-exporter" \
       org.opencontainers.image.source="https://github.com/redis-timeout-exporter/redis-timeout-exporter" \
       org.opencontainers.image.base.name="docker.io/library/debian:12-slim" \
       org.opencontainers.image.documentation="https://github.com/redis-timeout-exporter/redis-timeout-exporter/blob/main/README.md"
+# libssl3, libevent-openssl-2.1-7 and libcrypt1 are dlopen()ed, not linked (ldd omits them):
+# only a TLS target or a web config with TLS or basic auth loads them.
 RUN set -eu; \
     apt-get update; \
     apt-get install -y --no-install-recommends libhiredis0.14 libprometheus-cpp-core1.0 \

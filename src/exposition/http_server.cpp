@@ -10,9 +10,6 @@
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <zlib.h>
@@ -27,6 +24,7 @@
 #include <vector>
 
 #include "common/errno_text.h"
+#include "common/optional_libraries.h"
 #include "exposition/web_security.h"
 
 namespace rte {
@@ -133,18 +131,18 @@ std::string PeerAddress(int fd) {
 // Why the handshake of `ssl` failed, in OpenSSL's words: its reason strings are constants
 // ("peer did not return a certificate", "unsupported protocol", "http request"), never a
 // secret, and few, so they also key the log limiter.
-std::string HandshakeFailureReason(const SSL* ssl, int ssl_error) {
-  const unsigned long error = ERR_peek_error();
+std::string HandshakeFailureReason(const OpenSslApi& api, const SSL* ssl, int ssl_error) {
+  const unsigned long error = api.ERR_peek_error();
   if (error == 0) {
     return ssl_error == SSL_ERROR_SYSCALL ? "connection closed or reset during the handshake"
                                           : "handshake failed";
   }
-  const char* text = ERR_reason_error_string(error);
+  const char* text = api.ERR_reason_error_string(error);
   std::string reason = text != nullptr ? text : "error " + std::to_string(ERR_GET_REASON(error));
   if (ERR_GET_LIB(error) == ERR_LIB_SSL &&
       ERR_GET_REASON(error) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
     reason += ": ";
-    reason += X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+    reason += api.X509_verify_cert_error_string(api.SSL_get_verify_result(ssl));
   }
   return reason;
 }
@@ -583,13 +581,16 @@ bufferevent* HttpServer::NewConnection(event_base* base, void* self) {
   if (!security || !security->tls) {
     bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
   } else {
-    SSL* ssl = SSL_new(security->tls.get());
+    auto loaded = LoadOpenSsl();  // loaded already: LoadWebSecurity made security->tls with it
+    if (!loaded.ok()) return nullptr;
+    const OpenSslApi& api = *loaded.value();
+    SSL* ssl = api.SSL_new(security->tls.get());
     if (ssl == nullptr) return nullptr;  // evhttp drops the connection
-    SSL_set_app_data(ssl, self);
-    SSL_set_info_callback(ssl, &HttpServer::OnTlsInfo);
-    bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                         BEV_OPT_CLOSE_ON_FREE);
-    if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    api.SSL_set_ex_data(ssl, 0, self);   // SSL_set_app_data
+    api.SSL_set_info_callback(ssl, &HttpServer::OnTlsInfo);
+    bev = api.bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+    if (bev != nullptr) api.bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   }
   if (bev != nullptr) server->connections_->Opened(bev);
   return bev;
@@ -598,21 +599,24 @@ bufferevent* HttpServer::NewConnection(event_base* base, void* self) {
 void HttpServer::OnTlsInfo(const ssl_st* ssl, int where, int ret) {
   // The handshake function returned: done (ret 1), waiting for the socket, or failed.
   if ((where & SSL_CB_EXIT) == 0 || ret > 0) return;
-  const int error = SSL_get_error(ssl, ret);
+  auto loaded = LoadOpenSsl();  // loaded already: `ssl` was made by it
+  if (!loaded.ok()) return;
+  const OpenSslApi& api = *loaded.value();
+  const int error = api.SSL_get_error(ssl, ret);
   if (error != SSL_ERROR_SSL && error != SSL_ERROR_SYSCALL && error != SSL_ERROR_ZERO_RETURN) {
     return;
   }
-  auto* server = static_cast<HttpServer*>(SSL_get_app_data(ssl));
+  auto* server = static_cast<HttpServer*>(api.SSL_get_ex_data(ssl, 0));  // SSL_get_app_data
   if (server == nullptr) return;
   server->stats_->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-  const std::string reason = HandshakeFailureReason(ssl, error);
+  const std::string reason = HandshakeFailureReason(api, ssl, error);
   // One line per reason and interval: a client without its certificate does not hide the
   // plain-HTTP scraper next to it.
   const auto decision =
       server->refusals_log_.Occurred("web_tls_handshake_failed " + reason, SteadyNow());
   if (decision.log) {
     spdlog::warn("event=web_tls_handshake_failed remote={} reason=\"{}\" repeats_suppressed={}",
-                 PeerAddress(SSL_get_fd(ssl)), reason, decision.suppressed);
+                 PeerAddress(api.SSL_get_fd(ssl)), reason, decision.suppressed);
   }
 }
 

@@ -192,6 +192,29 @@ TEST_CASE("tls: a plain-text port behind rediss:// says it does not speak TLS", 
   ExpectTlsFailure(exporter, "does not speak TLS");
 }
 
+TEST_CASE("tls: OpenSSL is mapped only once a rediss:// target needs it", "[tls]") {
+  RedisServer plain;
+  TestPki pki;
+  const CertificateFiles server = pki.Issue("server", kLoopbackNames);
+  RedisServer redis({server.cert, server.key, pki.ca_file()}, {});
+  const std::string plain_only = "poll_interval: 250ms\nprobe_interval: 100ms\ntargets:\n" +
+                                 std::string("  - name: plain\n    address: ") + plain.address() +
+                                 "\n";
+  ExporterProcess exporter = StartExporter(plain_only);
+  REQUIRE(exporter.WaitForPolls("plain", 2, 20s));
+  const std::string maps = "/proc/" + std::to_string(exporter.process().pid()) + "/maps";
+  // Mapping them costs about 2 MiB of RSS that a plain-TCP exporter never uses.
+  CHECK_THAT(ReadFile(maps), !Catch::Contains("libssl") && !Catch::Contains("libcrypto") &&
+                                 !Catch::Contains("libevent_openssl") &&
+                                 !Catch::Contains("libcrypt.so"));
+  exporter.RewriteConfig(plain_only + "  - name: tls\n    address: " + redis.tls_address() +
+                         "\n    tls: {ca_file: " + pki.ca_file() + "}\n");
+  exporter.Reload();
+  REQUIRE(exporter.WaitForMetric("redis_timeout_target_up", kTarget, Equals(1), 20s));
+  CHECK(exporter.Metric("redis_timeout_target_up", {{"target", "plain"}}) == 1.0);
+  CHECK_THAT(ReadFile(maps), Catch::Contains("libssl.so.3") && Catch::Contains("libcrypto.so.3"));
+}
+
 TEST_CASE("tls: address forms are checked by --config.check with file:line:column", "[tls]") {
   TempDir dir;
   const std::string bad =

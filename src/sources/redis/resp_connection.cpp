@@ -7,7 +7,6 @@
 #include <event2/dns.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -15,6 +14,7 @@
 #include <cstring>
 
 #include "common/fd_exhaustion.h"
+#include "common/optional_libraries.h"
 #include "sources/redis/tls_context_loader.h"
 
 namespace rte {
@@ -279,19 +279,26 @@ void RespConnection::OnTcpConnected() {
 }
 
 void RespConnection::StartTlsHandshake() {
-  SSL* ssl = SSL_new(tls_context_.get());
+  // Loaded already, on the TLS loader's worker, before the context was made.
+  auto loaded = LoadOpenSsl();
+  if (!loaded.ok()) {
+    Close(TransportError::kTls, loaded.error());
+    return;
+  }
+  const OpenSslApi& api = *loaded.value();
+  SSL* ssl = api.SSL_new(tls_context_.get());
   Status configured = ssl == nullptr ? Status::Error("cannot create a TLS session")
                                      : ConfigureTlsSession(ssl, tls_, tls_host_);
   if (!configured.ok()) {
-    if (ssl != nullptr) SSL_free(ssl);
+    if (ssl != nullptr) api.SSL_free(ssl);
     Close(TransportError::kTls, configured.message());
     return;
   }
   // The filter takes over the TCP bufferevent and its callbacks; freeing it frees both.
-  bufferevent* filter = bufferevent_openssl_filter_new(base_, bev_, ssl, BUFFEREVENT_SSL_CONNECTING,
-                                                       BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* filter = api.bufferevent_openssl_filter_new(
+      base_, bev_, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
   if (filter == nullptr) {
-    SSL_free(ssl);
+    api.SSL_free(ssl);
     Close(TransportError::kTls, "cannot start the TLS handshake");
     return;
   }
@@ -299,7 +306,7 @@ void RespConnection::StartTlsHandshake() {
   ssl_ = ssl;
   handshaking_ = true;
   // Redis closes without close_notify (at maxclients, on CLIENT KILL): a close, not an attack.
-  bufferevent_openssl_set_allow_dirty_shutdown(bev_, 1);
+  api.bufferevent_openssl_set_allow_dirty_shutdown(bev_, 1);
   bufferevent_setcb(bev_, &RespConnection::OnRead, nullptr, &RespConnection::OnEvent, this);
   bufferevent_enable(bev_, EV_READ | EV_WRITE);
 }
@@ -308,7 +315,11 @@ void RespConnection::Connected() {
   if (handshaking_) {
     handshaking_ = false;
     timings_.tls_handshake = clock_.MonotonicNanos() - tcp_connected_at_;
-    timings_.certificate_not_after = CertificateNotAfter(SSL_get0_peer_certificate(ssl_));
+    auto loaded = LoadOpenSsl();  // loaded already: ssl_ was made by it
+    if (loaded.ok()) {
+      timings_.certificate_not_after =
+          CertificateNotAfter(loaded.value()->SSL_get0_peer_certificate(ssl_));
+    }
   }
   state_ = State::kConnected;
   auto done = std::move(connect_done_);
@@ -318,13 +329,16 @@ void RespConnection::Connected() {
 }
 
 std::string RespConnection::TlsFailure() {
-  if (ssl_ == nullptr) return "";
-  const long verify = handshaking_ ? SSL_get_verify_result(ssl_) : X509_V_OK;
+  if (ssl_ == nullptr) return "";  // plain TCP: OpenSSL may not even be loaded
+  auto loaded = LoadOpenSsl();     // loaded already: ssl_ was made by it
+  if (!loaded.ok()) return "";
+  const OpenSslApi& api = *loaded.value();
+  const long verify = handshaking_ ? api.SSL_get_verify_result(ssl_) : X509_V_OK;
   unsigned long first = 0;
-  while (unsigned long e = bufferevent_get_openssl_error(bev_)) {
+  while (unsigned long e = api.bufferevent_get_openssl_error(bev_)) {
     if (first == 0) first = e;
   }
-  ERR_clear_error();
+  api.ERR_clear_error();
   if (verify == X509_V_OK && first == 0) return "";
   return DescribeTlsFailure(verify, first);
 }

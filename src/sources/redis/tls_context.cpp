@@ -1,14 +1,11 @@
 #include "sources/redis/tls_context.h"
 
 #include <arpa/inet.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <cstdlib>
 #include <ctime>
 
+#include "common/optional_libraries.h"
 #include "common/small_file.h"
 
 namespace rte {
@@ -23,57 +20,59 @@ Result<std::string> ReadPem(const std::string& path, const char* key) {
   return text;
 }
 
-std::string OpenSslReason() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
+std::string OpenSslReason(const OpenSslApi& ssl) {
+  const unsigned long code = ssl.ERR_get_error();
+  ssl.ERR_clear_error();
+  const char* reason = code == 0 ? nullptr : ssl.ERR_reason_error_string(code);
   return reason == nullptr ? std::string("unknown OpenSSL error") : std::string(reason);
 }
 
 using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-BioPtr MemoryBio(const std::string& bytes) {
-  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())), &BIO_free);
+BioPtr MemoryBio(const OpenSslApi& ssl, const std::string& bytes) {
+  return BioPtr(ssl.BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())), ssl.BIO_free);
 }
 
 // Adds every certificate of a PEM bundle to `store`; the count, or an error when there is none.
-Result<int> AddCertificates(X509_STORE* store, const std::string& pem, const std::string& what) {
-  BioPtr bio = MemoryBio(pem);
+Result<int> AddCertificates(const OpenSslApi& ssl, X509_STORE* store, const std::string& pem,
+                            const std::string& what) {
+  BioPtr bio = MemoryBio(ssl, pem);
   int added = 0;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    if (X509_STORE_add_cert(store, cert) == 1) ++added;
-    X509_free(cert);
+  while (X509* cert = ssl.PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (ssl.X509_STORE_add_cert(store, cert) == 1) ++added;
+    ssl.X509_free(cert);
   }
-  ERR_clear_error();  // the loop ends on "no start line"
+  ssl.ERR_clear_error();  // the loop ends on "no start line"
   if (added == 0) return Result<int>::Error(what + " holds no PEM certificate");
   return added;
 }
 
-Status UseClientCertificate(SSL_CTX* ctx, const TlsMaterial& material) {
-  BioPtr bio = MemoryBio(material.cert_pem);
-  X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+Status UseClientCertificate(const OpenSslApi& ssl, SSL_CTX* ctx, const TlsMaterial& material) {
+  BioPtr bio = MemoryBio(ssl, material.cert_pem);
+  X509* leaf = ssl.PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
   if (leaf == nullptr) {
-    ERR_clear_error();
+    ssl.ERR_clear_error();
     return Status::Error("tls.cert_file holds no PEM certificate");
   }
-  const int used = SSL_CTX_use_certificate(ctx, leaf);
-  X509_free(leaf);
-  if (used != 1) return Status::Error("tls.cert_file: " + OpenSslReason());
+  const int used = ssl.SSL_CTX_use_certificate(ctx, leaf);
+  ssl.X509_free(leaf);
+  if (used != 1) return Status::Error("tls.cert_file: " + OpenSslReason(ssl));
   // The rest of the file is the chain up to the CA the server trusts.
-  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) X509_free(extra);
+  while (X509* extra = ssl.PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    // SSL_CTX_add0_chain_cert
+    if (ssl.SSL_CTX_ctrl(ctx, SSL_CTRL_CHAIN_CERT, 0, extra) != 1) ssl.X509_free(extra);
   }
-  ERR_clear_error();
-  BioPtr key_bio = MemoryBio(material.key_pem);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
+  ssl.ERR_clear_error();
+  BioPtr key_bio = MemoryBio(ssl, material.key_pem);
+  EVP_PKEY* key = ssl.PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
   if (key == nullptr) {
-    ERR_clear_error();
+    ssl.ERR_clear_error();
     // Encrypted keys end up here too: there is no passphrase setting.
     return Status::Error("tls.key_file holds no unencrypted PEM private key");
   }
-  const int key_used = SSL_CTX_use_PrivateKey(ctx, key);
-  EVP_PKEY_free(key);
-  if (key_used != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-    ERR_clear_error();
+  const int key_used = ssl.SSL_CTX_use_PrivateKey(ctx, key);
+  ssl.EVP_PKEY_free(key);
+  if (key_used != 1 || ssl.SSL_CTX_check_private_key(ctx) != 1) {
+    ssl.ERR_clear_error();
     return Status::Error("tls.key_file does not match the certificate in tls.cert_file");
   }
   return Status::Ok();
@@ -87,11 +86,14 @@ bool IsIpAddress(const std::string& host) {
 }  // namespace
 
 Result<TlsMaterial> ReadTlsMaterial(const TlsConfig& config) {
+  // The first TLS target loads OpenSSL here, on the TLS loader's worker.
+  auto ssl = LoadOpenSsl();
+  if (!ssl.ok()) return Result<TlsMaterial>::Error(ssl.error());
   TlsMaterial material;
   std::string ca_path = config.ca_file;
   if (ca_path.empty()) {
-    const char* env = std::getenv(X509_get_default_cert_file_env());
-    ca_path = env != nullptr && env[0] != '\0' ? env : X509_get_default_cert_file();
+    const char* env = std::getenv(ssl.value()->X509_get_default_cert_file_env());
+    ca_path = env != nullptr && env[0] != '\0' ? env : ssl.value()->X509_get_default_cert_file();
   }
   auto ca = ReadPem(ca_path, "ca_file");
   if (!ca.ok()) {
@@ -114,39 +116,52 @@ Result<TlsMaterial> ReadTlsMaterial(const TlsConfig& config) {
 }
 
 Result<SslCtxPtr> BuildTlsContext(const TlsConfig& config, const TlsMaterial& material) {
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
-  if (!ctx) return Result<SslCtxPtr>::Error("cannot create a TLS context: " + OpenSslReason());
-  SSL_CTX_set_min_proto_version(ctx.get(),
-                                config.min_version == "TLS13" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  auto loaded = LoadOpenSsl();
+  if (!loaded.ok()) return Result<SslCtxPtr>::Error(loaded.error());
+  const OpenSslApi& ssl = *loaded.value();
+  SslCtxPtr ctx(ssl.SSL_CTX_new(ssl.TLS_client_method()), ssl.SSL_CTX_free);
+  if (!ctx) return Result<SslCtxPtr>::Error("cannot create a TLS context: " + OpenSslReason(ssl));
+  // SSL_CTX_set_min_proto_version
+  ssl.SSL_CTX_ctrl(ctx.get(), SSL_CTRL_SET_MIN_PROTO_VERSION,
+                   config.min_version == "TLS13" ? TLS1_3_VERSION : TLS1_2_VERSION, nullptr);
   // Our own trust store, filled from bytes: OpenSSL never looks a CA up on disk mid-handshake.
-  auto added = AddCertificates(SSL_CTX_get_cert_store(ctx.get()), material.ca_pem,
+  auto added = AddCertificates(ssl, ssl.SSL_CTX_get_cert_store(ctx.get()), material.ca_pem,
                                config.ca_file.empty() ? "the system trust store" : "tls.ca_file");
   if (!added.ok()) return Result<SslCtxPtr>::Error(added.error());
   if (!material.cert_pem.empty()) {
-    Status used = UseClientCertificate(ctx.get(), material);
+    Status used = UseClientCertificate(ssl, ctx.get(), material);
     if (!used.ok()) return Result<SslCtxPtr>::Error(used.message());
   }
-  SSL_CTX_set_verify(ctx.get(), config.insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
-                     nullptr);
+  ssl.SSL_CTX_set_verify(ctx.get(), config.insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                         nullptr);
   return ctx;
 }
 
-Status ConfigureTlsSession(SSL* ssl, const TlsConfig& config, const std::string& host) {
+Status ConfigureTlsSession(SSL* session, const TlsConfig& config, const std::string& host) {
+  auto loaded = LoadOpenSsl();  // loaded already: `session` was made by it
+  if (!loaded.ok()) return Status::Error(loaded.error());
+  const OpenSslApi& ssl = *loaded.value();
   const std::string& name = config.server_name.empty() ? host : config.server_name;
   const bool ip = IsIpAddress(name);
-  // SNI carries names only (RFC 6066).
-  if (!ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
-    return Status::Error("cannot set the TLS server name: " + OpenSslReason());
+  // SNI carries names only (RFC 6066). SSL_set_tlsext_host_name:
+  if (!ip && ssl.SSL_ctrl(session, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                          const_cast<char*>(name.c_str())) != 1) {
+    return Status::Error("cannot set the TLS server name: " + OpenSslReason(ssl));
   }
   if (config.insecure_skip_verify) return Status::Ok();
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
-                     : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
-  if (set != 1) return Status::Error("cannot set the TLS verification name: " + OpenSslReason());
+  X509_VERIFY_PARAM* param = ssl.SSL_get0_param(session);
+  const int set = ip ? ssl.X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                     : ssl.X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+  if (set != 1) {
+    return Status::Error("cannot set the TLS verification name: " + OpenSslReason(ssl));
+  }
   return Status::Ok();
 }
 
 std::string DescribeTlsFailure(long verify_result, unsigned long ssl_error) {
+  auto loaded = LoadOpenSsl();  // loaded already: there was a TLS connection
+  if (!loaded.ok()) return loaded.error();
+  const OpenSslApi& ssl = *loaded.value();
   switch (verify_result) {
     case X509_V_OK:
       break;
@@ -169,7 +184,7 @@ std::string DescribeTlsFailure(long verify_result, unsigned long ssl_error) {
       return "not yet valid: the server's certificate starts in the future (check the clocks)";
     default:
       return std::string("certificate verification failed: ") +
-             X509_verify_cert_error_string(verify_result);
+             ssl.X509_verify_cert_error_string(verify_result);
   }
   switch (ERR_GET_REASON(ssl_error)) {
     case 0:
@@ -194,17 +209,20 @@ std::string DescribeTlsFailure(long verify_result, unsigned long ssl_error) {
     case SSL_R_UNEXPECTED_EOF_WHILE_READING:
       return "the server closed the connection without a TLS close (mid-handshake or reset)";
     default: {
-      const char* reason = ERR_reason_error_string(ssl_error);
+      const char* reason = ssl.ERR_reason_error_string(ssl_error);
       return std::string("TLS error: ") + (reason != nullptr ? reason : "unknown");
     }
   }
 }
 
 std::optional<double> CertificateNotAfter(const X509* cert) {
-  if (cert == nullptr) return std::nullopt;
-  const ASN1_TIME* not_after = X509_get0_notAfter(cert);
+  auto loaded = LoadOpenSsl();  // loaded already: `cert` was made by it
+  if (cert == nullptr || !loaded.ok()) return std::nullopt;
+  const ASN1_TIME* not_after = loaded.value()->X509_get0_notAfter(cert);
   std::tm tm{};
-  if (not_after == nullptr || ASN1_TIME_to_tm(not_after, &tm) != 1) return std::nullopt;
+  if (not_after == nullptr || loaded.value()->ASN1_TIME_to_tm(not_after, &tm) != 1) {
+    return std::nullopt;
+  }
   return static_cast<double>(timegm(&tm));
 }
 
