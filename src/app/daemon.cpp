@@ -69,9 +69,12 @@ Daemon::Daemon(DaemonOptions options)
       http_(&status_.web) {
   // Discovery changes the targets polled between reloads: the descriptor budget and the shard's
   // target count follow what is polled, not only the config's static targets.
+  // Runs on the poll loop's thread: it only stores into atomics (the HTTP server's cap).
   poll_loop_.SetTargetsChanged([this](size_t targets) {
     status_.shard_targets = static_cast<int>(targets);
-    ApplyFileLimit(targets);
+    if (targets == budgeted_targets_) return;  // replaced targets, the same count: no news
+    budgeted_targets_ = targets;
+    http_.SetConnectionCap(WebConnectionCapFor(targets));
   });
 }
 
@@ -80,7 +83,10 @@ Daemon::~Daemon() { Stop(); }
 Status Daemon::Start() {
   auto config = LoadConfigFile(options_.config_file);
   if (!config.ok()) return Status::Error(config.error());
-  ApplyFileLimit(config.value().targets.size());
+  // The static targets until the poll loop reports the targets it polls (discovered ones too).
+  budgeted_targets_ = config.value().targets.size();
+  http_.SetConnectionLimits(WebConnectionCapFor(budgeted_targets_),
+                            options_.web_read_timeout.count());
 
   http_.Route("/", [this](const std::string&) { return LandingPage(); });
   http_.Route(options_.telemetry_path,
@@ -130,7 +136,7 @@ Result<std::shared_ptr<const WebSecurity>> LoadWebConfig(const std::string& path
 
 }  // namespace
 
-void Daemon::ApplyFileLimit(size_t targets) {
+size_t Daemon::WebConnectionCapFor(size_t targets) {
   const size_t cap =
       WebConnectionCap(options_.web_max_connections, EnsureFileLimit(targets), targets);
   if (cap < options_.web_max_connections) {
@@ -138,7 +144,7 @@ void Daemon::ApplyFileLimit(size_t targets) {
                  cap, options_.web_max_connections,
                  "the descriptor limit leaves no more beside the targets' connections");
   }
-  http_.SetConnectionLimits(cap, options_.web_read_timeout.count());
+  return cap;
 }
 
 Status Daemon::ApplyWebConfig() {
@@ -167,7 +173,10 @@ Status Daemon::Reload() {
   status_.config_last_reload_success_timestamp = clock_.WallSeconds();
   spdlog::info("event=config_reloaded file={} targets={} discoveries={}", options_.config_file,
                config.value().targets.size(), config.value().discovery.size());
-  // The descriptor budget and shard_targets follow when the targets polled change.
+  // Keeps this replica's static targets and tells the poll loop the shard (the targets it
+  // discovers are filtered by it too). redis_timeout_shard_targets and the descriptor budget
+  // follow from the poll loop once the targets polled change.
+  KeepShardTargets(config.value(), options_.shard);
   poll_loop_.Apply(std::move(config.value()));
   return Status::Ok();
 }

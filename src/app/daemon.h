@@ -45,7 +45,9 @@ class Daemon {
   Status ApplyWebConfig();
   // Raises the descriptor limit for `targets` when it can, and caps the web connections
   // below what the targets leave.
-  void ApplyFileLimit(size_t targets);
+  // Raises RLIMIT_NOFILE when `targets` need it and returns the web connection cap that leaves
+  // them their descriptors.
+  size_t WebConnectionCapFor(size_t targets);
 
   DaemonOptions options_;
   SystemClock clock_;
@@ -56,6 +58,9 @@ class Daemon {
   PollLoop poll_loop_;
   HttpServer http_;
   std::mutex reload_mu_;
+  // The targets the descriptor budget was last computed for: set by Start, then on the poll
+  // loop's thread only.
+  size_t budgeted_targets_ = 0;
 };
 
 }  // namespace rte

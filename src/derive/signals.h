@@ -29,6 +29,13 @@ struct PoolUsage {
 };
 
 // The values a poll contributes to /metrics, picked and unit-converted from one snapshot.
+// Commands that walk a whole key or keyspace and so can block the event loop, in the order
+// of their series on /metrics (alphabetical).
+inline constexpr std::array<std::string_view, 18> kDangerousCommands = {
+    "debug", "eval",    "flushall", "flushdb",     "hgetall", "hkeys",
+    "hvals", "keys",    "lrange",   "sdiff",       "sinter",  "smembers",
+    "sort",  "sort_ro", "sunion",   "sunionstore", "zrange",  "zunionstore"};
+
 struct RedisSignals {
   std::optional<double> connected_clients, blocked_clients, maxclients;
   std::optional<double> rejected_connections_total, connections_received_total;
@@ -44,7 +51,7 @@ struct RedisSignals {
   std::optional<double> slowlog_threshold_seconds, slowlog_max_len, tcp_backlog;
   // Calls of each of kDangerousCommands, in its order (an array, not a map: every target
   // holds one, and map nodes cost ~1.3 KB per target).
-  std::array<double, 18> dangerous_command_calls{};
+  std::array<double, kDangerousCommands.size()> dangerous_command_calls{};
   // Stalls SLOWLOG never records (cause 4, "the event loop was blocked").
   std::optional<double> command_time_seconds_total;  // INFO commandstats: sum of usec
   std::optional<double> fork_duration_seconds;       // INFO stats latest_fork_usec
@@ -66,15 +73,6 @@ struct RedisSignals {
   std::optional<double> loading, loading_progress_ratio, loading_eta_seconds;
   std::optional<std::string> paused_actions;
 };
-
-// Commands that walk a whole key or keyspace and so can block the event loop, in the order
-// of their series on /metrics (alphabetical).
-inline constexpr std::array<std::string_view, 18> kDangerousCommands = {
-    "debug", "eval",    "flushall", "flushdb",     "hgetall", "hkeys",
-    "hvals", "keys",    "lrange",   "sdiff",       "sinter",  "smembers",
-    "sort",  "sort_ro", "sunion",   "sunionstore", "zrange",  "zunionstore"};
-static_assert(kDangerousCommands.size() ==
-              std::tuple_size_v<decltype(RedisSignals::dangerous_command_calls)>);
 
 RedisSignals DeriveSignals(const RedisSnapshot& snap, const TargetConfig& target);
 

@@ -6,6 +6,7 @@
 
 #include <event2/util.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +32,7 @@ struct WebServerStats {
   std::atomic<std::uint64_t> accept_fd_exhausted{0};  // accept() failed with EMFILE/ENFILE
 };
 
-// Every method runs on the HTTP server's loop thread except SetLimits.
+// Every method runs on the HTTP server's loop thread except SetLimits and SetMaxOpen.
 class HttpConnections {
  public:
   static constexpr std::size_t kDefaultMaxOpen = 512;
@@ -46,6 +47,8 @@ class HttpConnections {
   // `read_timeout` from its accept or its previous request to send a whole request, however
   // slowly its bytes arrive. Any thread.
   void SetLimits(std::size_t max_open, Nanos read_timeout);
+  // The cap alone, from any thread; a held-down cap after EMFILE (fd_ceiling_) stays.
+  void SetMaxOpen(std::size_t max_open) { max_open_ = std::max<std::size_t>(1, max_open); }
   Nanos read_timeout() const { return read_timeout_.load(); }
 
   // evhttp's bufferevent callback: `bev` will carry a new connection.

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "common/errno_text.h"
-#include "common/optional_libraries.h"
 #include "exposition/web_security.h"
+#include "platform/optional_libraries.h"
 
 namespace rte {
 namespace {
@@ -569,6 +569,8 @@ void HttpServer::SetConnectionLimits(std::size_t max_open, Nanos read_timeout) {
   }
 }
 
+void HttpServer::SetConnectionCap(std::size_t max_open) { connections_->SetMaxOpen(max_open); }
+
 std::shared_ptr<const WebSecurity> HttpServer::security() const {
   std::lock_guard lock(security_mu_);
   return security_;
@@ -585,8 +587,9 @@ bufferevent* HttpServer::NewConnection(event_base* base, void* self) {
     if (!loaded.ok()) return nullptr;
     const OpenSslApi& api = *loaded.value();
     SSL* ssl = api.SSL_new(security->tls.get());
-    if (ssl == nullptr) return nullptr;  // evhttp drops the connection
-    api.SSL_set_ex_data(ssl, 0, self);   // SSL_set_app_data
+    // evhttp then makes a plain bufferevent itself: the TLS client's handshake fails on it.
+    if (ssl == nullptr) return nullptr;
+    api.SSL_set_ex_data(ssl, 0, self);  // SSL_set_app_data
     api.SSL_set_info_callback(ssl, &HttpServer::OnTlsInfo);
     bev = api.bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                              BEV_OPT_CLOSE_ON_FREE);

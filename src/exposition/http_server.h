@@ -109,6 +109,9 @@ class HttpServer {
   void SetSecurity(std::shared_ptr<const WebSecurity> security);
   // --web.max-connections and --web.read-timeout (HttpConnections::SetLimits). Thread-safe.
   void SetConnectionLimits(std::size_t max_open, Nanos read_timeout);
+  // Thread-safe, any time: only the cap on open connections changes (the targets polled
+  // changed); the read timeout and a held-down cap after EMFILE stay.
+  void SetConnectionCap(std::size_t max_open);
 
  private:
   // Web security, kept apart from the routing: a TLS bufferevent per connection, and the auth

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "common/optional_libraries.h"
+#include "platform/optional_libraries.h"
 
 namespace rte {
 namespace {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/shard.h"
@@ -99,6 +100,22 @@ TEST_CASE("three shards poll 30 targets exactly once between them; Prometheus se
   CHECK(held == kTargets);
   REQUIRE(static_cast<int>(owner.size()) == kTargets);
   for (int i = 0; i < kTargets; ++i) CHECK(owner.contains(TargetName(i)));
+
+  // A reload keeps the replica to its shard: still its targets only, none of the others'.
+  {
+    auto& replica = *replicas[0];
+    const int before = static_cast<int>(*replica.Metric("redis_timeout_shard_targets"));
+    const double loaded_at =
+        *replica.Metric("redis_timeout_config_last_reload_success_timestamp_seconds");
+    std::this_thread::sleep_for(1100ms);  // a reload then has a later timestamp
+    replica.Reload();
+    REQUIRE(replica.WaitForMetric("redis_timeout_config_last_reload_success_timestamp_seconds", {},
+                                  Above(loaded_at), 30s));
+    std::this_thread::sleep_for(2s);  // the poll loop applies it; a lost shard adds targets
+    const MetricsText m = replica.ScrapeMetrics();
+    CHECK(static_cast<int>(*m.Value("redis_timeout_shard_targets")) == before);
+    CHECK(static_cast<int>(m.Samples("redis_timeout_target_up").size()) == before);
+  }
 
   // A Prometheus scraping all three replicas in one job.
   REQUIRE(access("/usr/bin/prometheus", X_OK) == 0);

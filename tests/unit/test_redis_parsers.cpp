@@ -80,12 +80,28 @@ TEST_CASE("RESP decoder handles replies split across reads", "[parse]") {
     auto next = decoder.Next(reply);
     REQUIRE(next.ok());
     REQUIRE_FALSE(next.value());
+    CHECK_FALSE(decoder.idle());  // a reply is in progress: the connection keeps its decoder
   }
   decoder.Feed(wire.substr(wire.size() - 1));
   auto next = decoder.Next(reply);
   REQUIRE(next.ok());
   CHECK(next.value());
   CHECK(ParseSlowlog(reply).size() == 10);
+  CHECK(decoder.idle());
+
+  // Two replies and the start of a third in one read: idle only once every byte was a reply.
+  RespDecoder pipelined(1 << 20);
+  pipelined.Feed("+PONG\r\n:7\r\n$5\r\nhel");
+  REQUIRE(pipelined.Next(reply).value());
+  CHECK_FALSE(pipelined.idle());
+  REQUIRE(pipelined.Next(reply).value());
+  CHECK(reply.integer == 7);
+  CHECK_FALSE(pipelined.Next(reply).value());
+  CHECK_FALSE(pipelined.idle());
+  pipelined.Feed("lo\r\n");
+  REQUIRE(pipelined.Next(reply).value());
+  CHECK(reply.str == "hello");
+  CHECK(pipelined.idle());
 
   RespDecoder broken(1 << 20);
   broken.Feed("?garbage\r\n");

@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "common/fd_exhaustion.h"
-#include "common/optional_libraries.h"
+#include "platform/optional_libraries.h"
 #include "sources/redis/tls_context_loader.h"
 
 namespace rte {

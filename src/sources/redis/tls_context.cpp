@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "common/optional_libraries.h"
 #include "common/small_file.h"
+#include "platform/optional_libraries.h"
 
 namespace rte {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/optional_libraries.h"
+#include "platform/optional_libraries.h"
 
 #include <dlfcn.h>
 
