@@ -26,10 +26,14 @@ LatencyProbe::LatencyProbe(event_base* base, evdns_base* dns, const Clock& clock
 
 LatencyProbe::~LatencyProbe() { event_free(tick_); }
 
-void LatencyProbe::Start(Duration first_delay) {
-  next_tick_ = clock_.MonotonicNanos() + first_delay.count() + config_.probe_interval.count();
-  // The large-payload tick is spread the same way: a tenth of the targets send it each second.
-  ticks_ = std::hash<std::string>{}(config_.name) % kLargePayloadEvery;
+void LatencyProbe::Start() {
+  const Nanos interval = config_.probe_interval.count();
+  const Nanos slot = std::max<Nanos>(1, interval / static_cast<Nanos>(kProbeSlots));
+  const std::size_t h = std::hash<std::string>{}(config_.name);
+  // The start of the next interval on the clock's grid, plus the target's slot.
+  next_tick_ = (clock_.MonotonicNanos() / interval + 1) * interval +
+               static_cast<Nanos>(h % kProbeSlots) * slot;
+  ticks_ = (h / kProbeSlots) % kLargePayloadEvery;
   ScheduleNextTick();
 }
 
@@ -43,9 +47,11 @@ void LatencyProbe::OnTick(evutil_socket_t, short, void* self) {
   auto* probe = static_cast<LatencyProbe*>(self);
   const Nanos now = probe->clock_.MonotonicNanos();
   const Nanos interval = probe->config_.probe_interval.count();
-  // Keep the phase; if the loop fell behind, skip the missed ticks rather than bunch them.
+  // Keep the slot; if the loop fell behind, skip the missed ticks rather than bunch them.
   probe->next_tick_ += interval;
-  if (probe->next_tick_ <= now) probe->next_tick_ = now + interval;
+  if (probe->next_tick_ <= now) {
+    probe->next_tick_ += ((now - probe->next_tick_) / interval + 1) * interval;
+  }
   probe->ScheduleNextTick();
   probe->Ping();
 }

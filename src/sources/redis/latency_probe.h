@@ -21,6 +21,8 @@ inline constexpr size_t kMaxPendingRtts = 4096;
 // Every this many probe ticks, the probe sends ECHO with kLargePayloadBytes instead of PING:
 // more than one segment on a 1500-byte path, so an MTU black hole stalls it.
 inline constexpr std::uint64_t kLargePayloadEvery = 10;
+// Slots per probe_interval the targets' probe ticks are spread over.
+inline constexpr std::uint64_t kProbeSlots = 10;
 inline constexpr size_t kLargePayloadBytes = 4096;
 // The write-pause probe publishes an empty message here: nobody subscribes, so it changes no
 // data, and CLIENT PAUSE WRITE holds it like any write. An ACL user needs `+publish` and this
@@ -35,11 +37,11 @@ class LatencyProbe {
   LatencyProbe(const LatencyProbe&) = delete;
   LatencyProbe& operator=(const LatencyProbe&) = delete;
 
-  // First tick after `first_delay` plus one probe_interval, then every probe_interval: targets
-  // started together get different delays, so a fleet's probes (and every tenth, the 4 KiB
-  // ECHO) do not all leave in the same millisecond, queue behind each other in Redis and
-  // measure the exporter's own burst.
-  void Start(Duration first_delay);
+  // Ticks every probe_interval in one of kProbeSlots slots of it, chosen by the target's name
+  // and aligned to a common grid: a fleet's probes (and every tenth second's 4 KiB ECHO, also
+  // spread by name) leave in ten batches per interval, not in one millisecond where they
+  // queue behind each other in Redis, nor in a wakeup of the loop per target.
+  void Start();
   // Starts one fresh-connect probe unless one is still running.
   void ProbeFreshConnect();
   // The figures so far; the round trips since the previous call are handed over once.

@@ -55,7 +55,7 @@ TargetPoller::~TargetPoller() { event_free(tick_); }
 
 void TargetPoller::Start(Duration first_delay) {
   next_tick_ = clock_.MonotonicNanos() + first_delay.count();
-  probe_.Start(first_delay);
+  probe_.Start();
   ScheduleNextTick();
 }
 
